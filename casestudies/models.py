@@ -1,0 +1,269 @@
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from catalogue.models import (
+    Indicator,
+    Lesson,
+    NaturalKeyMixin,
+    Place,
+    SlugManager,
+    SlugQuerySet,
+    Source,
+)
+
+
+class SectionKind(models.TextChoices):
+    CONTEXTE = "contexte", _("Context")
+    GENESE = "genese", _("Origins")
+    OBJECTIFS = "objectifs", _("Goals")
+    ACTEURS = "acteurs", _("Actors and partners")
+    SERVICES = "services", _("Services")
+    GOUVERNANCE = "gouvernance", _("Governance")
+    MODELE_ECONOMIQUE = "modele-economique", _("Economic model")
+    BUDGET = "budget", _("Budget and funding")
+    COOPERATION_RURAL_URBAIN = "cooperation-rural-urbain", _("Rural–urban cooperation")
+    ENSEIGNEMENTS = "enseignements", _("Lessons")
+    DIFFICULTES = "difficultes", _("Difficulties")
+    ENJEUX = "enjeux", _("Challenges")
+    PROJETS = "projets", _("Projects")
+    IMPACTS = "impacts", _("Impacts")
+    PERSPECTIVES = "perspectives", _("Outlook")
+    TYPOLOGIE = "typologie", _("Typology")
+    ANALYSE = "analyse", _("Analysis")
+    AUTRE = "autre", _("Other")
+
+
+class CaseStudyQuerySet(SlugQuerySet):
+    def published(self):
+        return self.filter(editorial_status=CaseStudy.EditorialStatus.PUBLISHED)
+
+    def for_listing(self):
+        return self.select_related("source").prefetch_related("places")
+
+
+class CaseStudy(NaturalKeyMixin, models.Model):
+    class Kind(models.TextChoices):
+        MONOGRAPH = "monograph", _("Monograph")
+        SYNTHESIS = "synthesis", _("Synthesis")
+        EXPERT_VIEW = "expert_view", _("Expert view")
+
+    class EditorialStatus(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+
+    slug = models.SlugField(_("slug"), max_length=120, unique=True)
+    title = models.CharField(_("title"), max_length=300)
+    tagline = models.CharField(_("tagline"), max_length=300, blank=True)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind, default=Kind.MONOGRAPH)
+    places = models.ManyToManyField(
+        Place, verbose_name=_("places"), blank=True, related_name="case_studies"
+    )
+    source = models.ForeignKey(
+        Source, verbose_name=_("source"), on_delete=models.PROTECT, related_name="case_studies"
+    )
+    source_section = models.CharField(_("section of the source"), max_length=300, blank=True)
+    date_written = models.CharField(
+        _("date written"), max_length=60, blank=True,
+        help_text=_("As the source dates the case, e.g. « mars 2014 »."),
+    )
+    summary = models.TextField(_("summary"), blank=True)
+    summary_en = models.TextField(_("English summary"), blank=True)
+    lessons = models.ManyToManyField(
+        Lesson, verbose_name=_("lessons"), blank=True, related_name="case_studies"
+    )
+    editorial_status = models.CharField(
+        _("editorial status"), max_length=10, choices=EditorialStatus,
+        default=EditorialStatus.PUBLISHED,
+    )
+    checked_on = models.DateField(_("last checked against its source"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = CaseStudyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = _("case study")
+        verbose_name_plural = _("case studies")
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("casestudies:case-detail", args=[self.slug])
+
+    @property
+    def localized_summary(self):
+        if get_language() == "en" and self.summary_en:
+            return self.summary_en
+        return self.summary
+
+
+class Section(models.Model):
+    case_study = models.ForeignKey(
+        CaseStudy, verbose_name=_("case study"), on_delete=models.CASCADE,
+        related_name="sections",
+    )
+    order = models.PositiveSmallIntegerField(_("order"))
+    kind = models.CharField(_("kind"), max_length=30, choices=SectionKind, default=SectionKind.AUTRE)
+    heading = models.CharField(_("heading"), max_length=300)
+    body = models.TextField(_("body (Markdown)"))
+
+    class Meta:
+        ordering = ["case_study", "order"]
+        verbose_name = _("section")
+        verbose_name_plural = _("sections")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case_study", "order"], name="section_unique_order_per_case_study"
+            ),
+        ]
+
+    def __str__(self):
+        return self.heading
+
+    @property
+    def anchor(self):
+        return f"section-{self.order}"
+
+
+class ComparisonTable(NaturalKeyMixin, models.Model):
+    slug = models.SlugField(_("slug"), max_length=120, unique=True)
+    title = models.CharField(_("title"), max_length=300)
+    intro = models.TextField(_("introduction"), blank=True)
+    source = models.ForeignKey(
+        Source, verbose_name=_("source"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="comparison_tables",
+        help_text=_("Leave empty for a table composed by editors."),
+    )
+    section = models.CharField(_("section of the source"), max_length=300, blank=True)
+    checked_on = models.DateField(_("last checked against its source"), null=True, blank=True)
+
+    objects = SlugManager()
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = _("comparison table")
+        verbose_name_plural = _("comparison tables")
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("casestudies:table-detail", args=[self.slug])
+
+
+class ComparisonRow(models.Model):
+    table = models.ForeignKey(
+        ComparisonTable, verbose_name=_("table"), on_delete=models.CASCADE, related_name="rows"
+    )
+    place = models.ForeignKey(
+        Place, verbose_name=_("place"), on_delete=models.CASCADE, related_name="comparison_rows"
+    )
+    order = models.PositiveSmallIntegerField(_("order"))
+
+    class Meta:
+        ordering = ["table", "order"]
+        verbose_name = _("row")
+        verbose_name_plural = _("rows")
+        constraints = [
+            models.UniqueConstraint(fields=["table", "order"], name="comparisonrow_unique_order"),
+            models.UniqueConstraint(fields=["table", "place"], name="comparisonrow_unique_place"),
+        ]
+
+    def __str__(self):
+        return f"{self.table} — {self.place}"
+
+
+class ComparisonColumn(models.Model):
+    class Kind(models.TextChoices):
+        TEXT = "text", _("Text printed in the source")
+        INDICATOR = "indicator", _("Headline figure")
+        ATTRIBUTE = "attribute", _("Attribute of the place")
+        SECTION = "section", _("Case-study section")
+
+    class Attribute(models.TextChoices):
+        KINDS = "kinds", _("Kinds")
+        SETTING = "setting", _("Setting")
+        SETTING_AS_STATED = "setting_as_stated", _("Setting as stated")
+        TERRITORY = "territory", _("Territory")
+        POPULATION = "population", _("Territory population")
+        REGION = "region", _("Region")
+        LEGAL_FORM = "legal_form", _("Legal form")
+        CARRIER = "carrier", _("Carrier")
+        YEAR_OPENED = "year_opened", _("Year opened")
+        FUNDERS = "funders", _("Funders")
+        SERVICES = "services", _("Services")
+
+    table = models.ForeignKey(
+        ComparisonTable, verbose_name=_("table"), on_delete=models.CASCADE,
+        related_name="columns",
+    )
+    key = models.SlugField(_("key"), max_length=60)
+    label = models.CharField(_("label"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.TEXT)
+    indicator = models.ForeignKey(
+        Indicator, verbose_name=_("indicator"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    attribute = models.CharField(_("attribute"), max_length=30, choices=Attribute, blank=True)
+    section_kind = models.CharField(
+        _("section kind"), max_length=30, choices=SectionKind, blank=True
+    )
+    order = models.PositiveSmallIntegerField(_("order"))
+
+    class Meta:
+        ordering = ["table", "order"]
+        verbose_name = _("column")
+        verbose_name_plural = _("columns")
+        constraints = [
+            models.UniqueConstraint(fields=["table", "order"], name="comparisoncolumn_unique_order"),
+            models.UniqueConstraint(fields=["table", "key"], name="comparisoncolumn_unique_key"),
+            models.CheckConstraint(
+                condition=~Q(kind="indicator") | Q(indicator__isnull=False),
+                name="comparisoncolumn_indicator_named",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="attribute") | ~Q(attribute=""),
+                name="comparisoncolumn_attribute_named",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="section") | ~Q(section_kind=""),
+                name="comparisoncolumn_section_kind_named",
+            ),
+        ]
+
+    def __str__(self):
+        return self.label
+
+
+class ComparisonCell(models.Model):
+    """What the source prints in one cell, with an optional editor's note."""
+
+    table = models.ForeignKey(
+        ComparisonTable, verbose_name=_("table"), on_delete=models.CASCADE, related_name="cells"
+    )
+    place = models.ForeignKey(
+        Place, verbose_name=_("place"), on_delete=models.CASCADE, related_name="+"
+    )
+    column = models.ForeignKey(
+        ComparisonColumn, verbose_name=_("column"), on_delete=models.CASCADE,
+        related_name="cells",
+    )
+    text = models.TextField(_("text"), blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["table", "pk"]
+        verbose_name = _("cell")
+        verbose_name_plural = _("cells")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["table", "place", "column"], name="comparisoncell_unique_position"
+            ),
+        ]
+
+    def __str__(self):
+        return self.text[:60]

@@ -1,0 +1,588 @@
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+class SlugManager(models.Manager):
+    """Natural keys are slugs, so fixtures and exports never depend on primary keys."""
+
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class SlugQuerySet(models.QuerySet):
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class NaturalKeyMixin:
+    def natural_key(self):
+        return (self.slug,)
+
+
+class TranslatedNameMixin:
+    """Vocabulary entries carry a French name and an English one."""
+
+    @property
+    def display_name(self):
+        if get_language() == "en" and self.name_en:
+            return self.name_en
+        return self.name
+
+
+class Source(NaturalKeyMixin, models.Model):
+    class Kind(models.TextChoices):
+        MEMENTO = "memento", _("Memento / good-practice guide")
+        PROCEEDINGS = "proceedings", _("Proceedings")
+        STUDY = "study", _("Study")
+        PROJECT_SHEET = "project-sheet", _("Project sheet")
+        OTHER = "other", _("Other")
+
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    title = models.CharField(_("title"), max_length=300)
+    short_title = models.CharField(_("short title"), max_length=150, blank=True)
+    publishers = models.CharField(_("publishers"), max_length=300, blank=True)
+    authors = models.CharField(_("authors"), max_length=300, blank=True)
+    year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
+    date_as_stated = models.CharField(
+        _("date as stated"), max_length=100, blank=True,
+        help_text=_("The publication date as the document prints it, or how it was inferred."),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.OTHER)
+    file_name = models.CharField(_("file name"), max_length=200, blank=True)
+    url = models.URLField(_("URL"), max_length=500, blank=True)
+    summary = models.TextField(_("summary"), blank=True)
+    summary_en = models.TextField(_("English summary"), blank=True)
+    checked_on = models.DateField(_("last checked on"), null=True, blank=True)
+
+    objects = SlugManager()
+
+    class Meta:
+        ordering = ["slug"]
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
+
+    def __str__(self):
+        return self.short_title or self.title
+
+    def get_absolute_url(self):
+        return reverse("catalogue:source-detail", args=[self.slug])
+
+
+class Territory(NaturalKeyMixin, models.Model):
+    class Kind(models.TextChoices):
+        REGION = "region", _("Region")
+        DEPARTEMENT = "departement", _("Département")
+        PAYS = "pays", _("Pays / PETR")
+        EPCI = "epci", _("Intercommunality (EPCI)")
+        COMMUNE = "commune", _("Commune")
+        QUARTIER = "quartier", _("Neighbourhood")
+
+    slug = models.SlugField(_("slug"), max_length=120, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="children",
+    )
+    insee_code = models.CharField(_("INSEE code"), max_length=10, blank=True)
+    population = models.PositiveIntegerField(_("population"), null=True, blank=True)
+    population_year = models.PositiveSmallIntegerField(_("population year"), null=True, blank=True)
+    population_source = models.ForeignKey(
+        Source, verbose_name=_("population source"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="territory_populations",
+    )
+    population_section = models.CharField(_("population section"), max_length=300, blank=True)
+    # Denormalised from the parent chain on save, so that filtering places by région or
+    # département is one indexed lookup instead of a recursive walk.
+    departement = models.ForeignKey(
+        "self", null=True, blank=True, editable=False,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    region = models.ForeignKey(
+        "self", null=True, blank=True, editable=False,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+
+    objects = SlugManager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("territory")
+        verbose_name_plural = _("territories")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(parent=models.F("id")), name="territory_not_own_parent"
+            ),
+        ]
+        indexes = [models.Index(fields=["kind", "insee_code"])]
+
+    def __str__(self):
+        if self.kind == self.Kind.DEPARTEMENT and self.insee_code:
+            return f"{self.name} ({self.insee_code})"
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.departement, self.region = self.compute_ancestors()
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("catalogue:territory-detail", args=[self.slug])
+
+    def ancestors(self):
+        """The chain from this territory up to its région (follows parents: one query each)."""
+        chain, node, seen = [], self, set()
+        while node is not None and node.pk not in seen:
+            chain.append(node)
+            seen.add(node.pk)
+            node = node.parent
+        return chain
+
+    def compute_ancestors(self):
+        """The département and région strictly above this territory."""
+        departement = region = None
+        for node in self.ancestors()[1:]:
+            if node.kind == self.Kind.DEPARTEMENT and departement is None:
+                departement = node
+            if node.kind == self.Kind.REGION and region is None:
+                region = node
+        if departement is not None and region is None:
+            region = departement.parent
+        return departement, region
+
+
+class PlaceKind(NaturalKeyMixin, TranslatedNameMixin, models.Model):
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    name_en = models.CharField(_("English name"), max_length=120, blank=True)
+    description = models.TextField(_("description"), blank=True)
+
+    objects = SlugManager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("kind of place")
+        verbose_name_plural = _("kinds of place")
+
+    def __str__(self):
+        return self.name
+
+
+class Service(NaturalKeyMixin, TranslatedNameMixin, models.Model):
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=150)
+    name_en = models.CharField(_("English name"), max_length=150, blank=True)
+
+    objects = SlugManager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
+
+    def __str__(self):
+        return self.name
+
+
+class Indicator(NaturalKeyMixin, TranslatedNameMixin, models.Model):
+    class Unit(models.TextChoices):
+        EUR = "eur", _("euros")
+        PCT = "pct", _("percent")
+        PEOPLE = "people", _("people")
+        FTE = "fte", _("full-time equivalents")
+        COUNT = "count", _("count")
+        M2 = "m2", _("square metres")
+
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=150)
+    name_en = models.CharField(_("English name"), max_length=150, blank=True)
+    unit = models.CharField(_("unit"), max_length=10, choices=Unit, default=Unit.COUNT)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    objects = SlugManager()
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = _("indicator")
+        verbose_name_plural = _("indicators")
+
+    def __str__(self):
+        return self.name
+
+
+class Organisation(NaturalKeyMixin, models.Model):
+    class Kind(models.TextChoices):
+        EU = "eu", _("European Union")
+        STATE = "state", _("State")
+        REGION = "region", _("Region")
+        DEPARTEMENT = "departement", _("Département")
+        EPCI = "epci", _("Intercommunality")
+        COMMUNE = "commune", _("Commune")
+        PUBLIC_AGENCY = "public-agency", _("Public agency or bank")
+        CHAMBER = "chamber", _("Chamber (CCI, CMA, agriculture)")
+        RESEARCH = "research-education", _("Research or education")
+        PRIVATE = "private", _("Private company")
+        ASSOCIATION = "association", _("Association or network")
+        FOUNDATION = "foundation", _("Foundation")
+        OTHER = "other", _("Other")
+
+    slug = models.SlugField(_("slug"), max_length=120, unique=True)
+    name = models.CharField(_("name"), max_length=250)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.OTHER)
+    website = models.URLField(_("website"), blank=True)
+
+    objects = SlugManager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self):
+        return self.name
+
+
+class Setting(models.TextChoices):
+    RURAL = "rural", _("Rural")
+    SMALL_TOWN = "petite-ville", _("Small town")
+    MEDIUM_TOWN = "ville-moyenne", _("Medium-sized town")
+    PERIURBAN = "periurbain", _("Peri-urban")
+    METROPOLIS = "metropole", _("Metropolis")
+
+
+# The directory's quick rural / urban switch groups the normalised settings.
+RURAL_SETTINGS = [Setting.RURAL, Setting.SMALL_TOWN]
+URBAN_SETTINGS = [Setting.MEDIUM_TOWN, Setting.PERIURBAN, Setting.METROPOLIS]
+
+
+class LegalForm(models.TextChoices):
+    ASSOCIATION = "association", _("Association (loi 1901)")
+    SCIC = "scic", _("SCIC (cooperative of collective interest)")
+    SCOP = "scop", _("SCOP (workers' cooperative)")
+    SAS = "sas", _("SAS")
+    SARL = "sarl", _("SARL")
+    SA = "sa", _("SA")
+    SEM = "sem", _("SEM (semi-public company)")
+    SPL = "spl", _("SPL (local public company)")
+    GIP = "gip", _("GIP (public interest group)")
+    EPIC = "epic", _("EPIC")
+    COLLECTIVITE = "collectivite", _("Run by a local authority")
+    PUBLIC_BODY = "etablissement-public", _("Public body")
+    FOUNDATION = "fondation", _("Foundation")
+    GROUPING = "groupement", _("Informal grouping or consortium")
+    OTHER = "autre", _("Other")
+
+
+class PlaceQuerySet(SlugQuerySet):
+    def published(self):
+        return self.filter(editorial_status=Place.EditorialStatus.PUBLISHED)
+
+    def for_listing(self):
+        return self.select_related("territory", "departement", "region").prefetch_related(
+            "kinds"
+        )
+
+    def for_detail(self):
+        return self.select_related(
+            "territory__parent__parent__parent__parent", "departement", "region"
+        ).prefetch_related(
+            "kinds",
+            "services",
+            "sources",
+            models.Prefetch(
+                "figures",
+                queryset=Figure.objects.select_related("indicator", "source").order_by(
+                    "indicator__position", "-headline", "year", "pk"
+                ),
+            ),
+            models.Prefetch(
+                "fundings",
+                queryset=Funding.objects.select_related("organisation", "source"),
+            ),
+            models.Prefetch(
+                "lessons", queryset=Lesson.objects.select_related("source")
+            ),
+        )
+
+
+class Place(NaturalKeyMixin, models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        PROJECT = "project", _("Project")
+        CLOSED = "closed", _("Closed")
+        UNKNOWN = "unknown", _("Unknown")
+
+    class EditorialStatus(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+
+    slug = models.SlugField(_("slug"), max_length=120, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    aliases = models.JSONField(
+        _("aliases"), default=list, blank=True,
+        help_text=_("Other names used by the sources, as a list of strings."),
+    )
+    kinds = models.ManyToManyField(PlaceKind, verbose_name=_("kinds"), related_name="places")
+    setting = models.CharField(_("setting"), max_length=20, choices=Setting, blank=True)
+    setting_as_stated = models.CharField(
+        _("setting as stated"), max_length=200, blank=True,
+        help_text=_("The source's own wording (e.g. « Petites villes et Rural »)."),
+    )
+    territory = models.ForeignKey(
+        Territory, verbose_name=_("territory"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="places",
+    )
+    departement = models.ForeignKey(
+        Territory, verbose_name=_("département"), null=True, blank=True, editable=False,
+        on_delete=models.SET_NULL, related_name="places_in_departement",
+    )
+    region = models.ForeignKey(
+        Territory, verbose_name=_("region"), null=True, blank=True, editable=False,
+        on_delete=models.SET_NULL, related_name="places_in_region",
+    )
+    legal_form = models.CharField(_("legal form"), max_length=30, choices=LegalForm, blank=True)
+    carrier = models.CharField(_("carrier"), max_length=250, blank=True)
+    year_opened = models.PositiveSmallIntegerField(_("year opened"), null=True, blank=True)
+    year_opened_label = models.CharField(_("what that year is"), max_length=150, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.UNKNOWN)
+    website = models.URLField(_("website"), max_length=300, blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=8, decimal_places=5, null=True, blank=True
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=8, decimal_places=5, null=True, blank=True
+    )
+    image = models.ImageField(_("image"), upload_to="places/", blank=True)
+    summary = models.TextField(_("summary"), blank=True)
+    summary_en = models.TextField(_("English summary"), blank=True)
+    services = models.ManyToManyField(
+        Service, verbose_name=_("services"), blank=True, related_name="places"
+    )
+    sources = models.ManyToManyField(
+        Source, verbose_name=_("sources"), blank=True, related_name="places"
+    )
+    editorial_status = models.CharField(
+        _("editorial status"), max_length=10, choices=EditorialStatus,
+        default=EditorialStatus.PUBLISHED,
+    )
+    checked_on = models.DateField(_("last checked against its sources"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = PlaceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("place")
+        verbose_name_plural = _("places")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(year_opened__isnull=True)
+                | Q(year_opened__gte=1800, year_opened__lte=2100),
+                name="place_year_opened_plausible",
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+                name="place_latitude_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True)
+                | Q(longitude__gte=-180, longitude__lte=180),
+                name="place_longitude_range",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["setting"]),
+            models.Index(fields=["year_opened"]),
+            models.Index(fields=["editorial_status", "name"]),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if self.territory_id:
+            territory = self.territory
+            self.departement_id = (
+                territory.pk if territory.kind == Territory.Kind.DEPARTEMENT
+                else territory.departement_id
+            )
+            self.region_id = (
+                territory.pk if territory.kind == Territory.Kind.REGION else territory.region_id
+            )
+        else:
+            self.departement_id = self.region_id = None
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("catalogue:place-detail", args=[self.slug])
+
+    @property
+    def localized_summary(self):
+        if get_language() == "en" and self.summary_en:
+            return self.summary_en
+        return self.summary
+
+    def territory_chain(self):
+        """From the place's territory up to its région; follows `territory__parent…`."""
+        return self.territory.ancestors() if self.territory_id else []
+
+    @property
+    def commune(self):
+        for node in self.territory_chain():
+            if node.kind == Territory.Kind.COMMUNE:
+                return node
+        return None
+
+
+class SourcedMixin(models.Model):
+    """Every fact points to the document and the section that prints it."""
+
+    source = models.ForeignKey(
+        Source, verbose_name=_("source"), on_delete=models.PROTECT, related_name="+"
+    )
+    section = models.CharField(
+        _("section of the source"), max_length=300,
+        help_text=_("Where the source prints it: part, monograph, heading or table."),
+    )
+
+    class Meta:
+        abstract = True
+
+
+class Figure(SourcedMixin, models.Model):
+    place = models.ForeignKey(
+        Place, verbose_name=_("place"), on_delete=models.CASCADE, related_name="figures"
+    )
+    indicator = models.ForeignKey(
+        Indicator, verbose_name=_("indicator"), on_delete=models.PROTECT, related_name="figures"
+    )
+    value = models.DecimalField(_("value"), max_digits=14, decimal_places=2)
+    value_max = models.DecimalField(
+        _("upper bound"), max_digits=14, decimal_places=2, null=True, blank=True,
+        help_text=_("For ranges (« 400 à 500 usagers »)."),
+    )
+    year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
+    period = models.CharField(_("period"), max_length=60, blank=True)
+    label = models.CharField(
+        _("label"), max_length=400, blank=True,
+        help_text=_("What exactly is counted, and why it differs from another figure if it does."),
+    )
+    headline = models.BooleanField(
+        _("headline value"), default=False,
+        help_text=_("The value shown first and used for sorting and filtering."),
+    )
+
+    class Meta:
+        ordering = ["place", "indicator__position", "-headline", "year", "pk"]
+        verbose_name = _("figure")
+        verbose_name_plural = _("figures")
+        constraints = [
+            # Two sources may disagree; one of their figures is the one the site leads with.
+            models.UniqueConstraint(
+                fields=["place", "indicator"], condition=Q(headline=True),
+                name="figure_one_headline_per_place_indicator",
+            ),
+            models.CheckConstraint(condition=Q(value__gte=0), name="figure_value_non_negative"),
+            models.CheckConstraint(
+                condition=Q(value_max__isnull=True) | Q(value_max__gte=models.F("value")),
+                name="figure_range_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(year__isnull=True) | Q(year__gte=1800, year__lte=2100),
+                name="figure_year_plausible",
+            ),
+        ]
+        indexes = [models.Index(fields=["indicator", "headline", "value"])]
+
+    def __str__(self):
+        return f"{self.place} — {self.indicator}: {self.value}"
+
+
+class Funding(SourcedMixin, models.Model):
+    class Purpose(models.TextChoices):
+        INVESTMENT = "investment", _("Investment")
+        OPERATING = "operating", _("Operating")
+        BOTH = "both", _("Investment and operating")
+        UNKNOWN = "unknown", _("Unspecified")
+
+    place = models.ForeignKey(
+        Place, verbose_name=_("place"), on_delete=models.CASCADE, related_name="fundings"
+    )
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("funder"), on_delete=models.PROTECT,
+        related_name="fundings",
+    )
+    purpose = models.CharField(_("purpose"), max_length=12, choices=Purpose, default=Purpose.UNKNOWN)
+    amount_eur = models.DecimalField(
+        _("amount (€)"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    share_pct = models.DecimalField(
+        _("share (%)"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    period = models.CharField(_("period"), max_length=60, blank=True)
+    label = models.CharField(_("label"), max_length=400, blank=True)
+
+    class Meta:
+        ordering = ["place", "purpose", "-amount_eur", "pk"]
+        verbose_name = _("funding")
+        verbose_name_plural = _("fundings")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_eur__isnull=True) | Q(amount_eur__gte=0),
+                name="funding_amount_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(share_pct__isnull=True) | Q(share_pct__gte=0, share_pct__lte=100),
+                name="funding_share_within_0_100",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.organisation} → {self.place}"
+
+
+class Lesson(SourcedMixin, models.Model):
+    class Kind(models.TextChoices):
+        SUCCESS_FACTOR = "success_factor", _("Success factor")
+        DIFFICULTY = "difficulty", _("Difficulty")
+        RECOMMENDATION = "recommendation", _("Recommendation")
+        CHALLENGE = "challenge", _("Challenge")
+
+    class Theme(models.TextChoices):
+        ECOSYSTEM = "ecosystem", _("Ecosystem and actors")
+        FUNDING = "funding", _("Funding")
+        GOVERNANCE = "governance", _("Governance")
+        TEAM = "team", _("Team and skills")
+        LOCATION = "location", _("Location")
+        ECONOMIC_MODEL = "economic_model", _("Economic model")
+        PUBLIC_SUPPORT = "public_support", _("Public support")
+        COMMUNICATION = "communication", _("Communication")
+        PARTNERSHIPS = "partnerships", _("Partnerships and cooperation")
+        SERVICES = "services", _("Services")
+        REAL_ESTATE = "real_estate", _("Building and real estate")
+        COMMUNITY = "community", _("Community and users")
+        TRAINING = "training", _("Training and skills")
+        RURAL_URBAN = "rural_urban", _("Rural–urban link")
+        OTHER = "other", _("Other")
+
+    place = models.ForeignKey(
+        Place, verbose_name=_("place"), null=True, blank=True,
+        on_delete=models.CASCADE, related_name="lessons",
+    )
+    cited_places = models.ManyToManyField(
+        Place, verbose_name=_("places cited"), blank=True, related_name="cited_in_lessons"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind)
+    theme = models.CharField(_("theme"), max_length=20, choices=Theme, default=Theme.OTHER)
+    text = models.TextField(_("text"))
+
+    class Meta:
+        ordering = ["kind", "theme", "pk"]
+        verbose_name = _("lesson")
+        verbose_name_plural = _("lessons")
+
+    def __str__(self):
+        return self.text[:80]

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "catalogue"
+urlpatterns = [
+    path("lieux/", views.PlaceListView.as_view(), name="place-list"),
+    path("lieux/<slug:slug>/", views.PlaceDetailView.as_view(), name="place-detail"),
+    path("territoires/<slug:slug>/", views.TerritoryDetailView.as_view(), name="territory-detail"),
+    path("sources/", views.SourceListView.as_view(), name="source-list"),
+    path("sources/<slug:slug>/", views.SourceDetailView.as_view(), name="source-detail"),
+]
