@@ -104,7 +104,7 @@ class Loader:
         """Set ``values`` on ``obj`` and save it only if something changed."""
         changed = created
         for name, value in values.items():
-            if getattr(obj, name) != value:
+            if created or getattr(obj, name) != value:
                 setattr(obj, name, value)
                 changed = True
         if changed:

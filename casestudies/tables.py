@@ -50,7 +50,7 @@ def build_grid(table):
     if indicator_ids and places:
         for figure in Figure.objects.filter(
             place__in=places, indicator_id__in=indicator_ids, headline=True
-        ).select_related("source"):
+        ).select_related("source", "indicator"):
             figures[(figure.place_id, figure.indicator_id)] = figure
     rows = []
     for place in places:

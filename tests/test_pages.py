@@ -1,0 +1,137 @@
+"""Every public page answers, escapes what editors type, and costs a fixed number of queries."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from casestudies.models import CaseStudy, ComparisonTable
+from catalogue.models import Place, Source, Territory
+
+
+def count_queries(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(queries)
+
+
+def test_every_page_of_the_corpus_answers(client, corpus):
+    urls = [reverse("home"), reverse("catalogue:place-list"), reverse("casestudies:case-list"),
+            reverse("casestudies:table-list"), reverse("catalogue:source-list")]
+    urls += [p.get_absolute_url() for p in Place.objects.published()]
+    urls += [c.get_absolute_url() for c in CaseStudy.objects.published()]
+    urls += [t.get_absolute_url() for t in ComparisonTable.objects.all()]
+    urls += [s.get_absolute_url() for s in Source.objects.all()]
+    urls += [t.get_absolute_url() for t in Territory.objects.exclude(places=None)]
+    for url in urls:
+        assert client.get(url).status_code == 200, url
+        assert client.get("/en" + url).status_code == 200, url
+
+
+def test_unknown_slugs_give_404(client, corpus):
+    for name in ("catalogue:place-detail", "catalogue:territory-detail",
+                 "catalogue:source-detail", "casestudies:case-detail",
+                 "casestudies:table-detail"):
+        assert client.get(reverse(name, args=["nexiste-pas"])).status_code == 404
+
+
+def test_drafts_are_not_public(client, make_place):
+    place = make_place(editorial_status=Place.EditorialStatus.DRAFT)
+    assert client.get(place.get_absolute_url()).status_code == 404
+
+
+def test_place_text_is_escaped(client, make_place, make_lesson):
+    place = make_place(name="<script>alert(1)</script>Lieu", summary="<b>gras</b>")
+    make_lesson(place, text="<img src=x onerror=alert(2)>")
+    html = client.get(place.get_absolute_url()).content.decode()
+    assert "<script>alert(1)" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;Lieu" in html
+    assert "<img src=x" not in html and "&lt;b&gt;gras" in html
+
+
+def test_section_markdown_is_rendered_but_scripts_and_handlers_are_removed(
+    client, make_case_study
+):
+    case = make_case_study(sections=1)
+    section = case.sections.get()
+    section.body = (
+        "Un **texte** important.\n\n<script>alert('x')</script>"
+        '<a href="javascript:alert(1)" onclick="steal()">lien</a>'
+        '<p onmouseover="evil()">survol</p>'
+    )
+    section.save()
+    html = client.get(case.get_absolute_url()).content.decode()
+    assert "<strong>texte</strong>" in html
+    assert "alert('x')" not in html
+    assert "javascript:" not in html and "onclick" not in html and "onmouseover" not in html
+    assert "survol" in html
+
+
+def test_place_page_shows_headline_and_conflicting_figures_with_sources(
+    client, make_place, make_figure, make_source
+):
+    place = make_place()
+    memo = make_source(short_title="Mémento test")
+    make_figure(place, value=27000000, headline=True, source=memo,
+                section="Monographie", label="coût total")
+    make_figure(place, value=2700000, headline=False, source=memo,
+                section="Tableau investissement", label="montant du tableau")
+    html = client.get(place.get_absolute_url()).content.decode()
+    assert "27" in html and "Monographie" in html and "Tableau investissement" in html
+    assert "Mémento test" in html
+    assert "dernière vérification" in html.lower() or "vérifié" in html.lower()
+
+
+# Query counts: a page's cost must not grow with the data it shows.
+
+def test_place_list_query_count_does_not_grow_with_places(client, corpus, make_place):
+    url = reverse("catalogue:place-list")
+    before = count_queries(client, url)
+    for _ in range(25):
+        make_place(kinds=("fab-lab", "coworking"))
+    # count, page of places with territories, kinds prefetch
+    assert count_queries(client, url) == before == 3
+
+
+def test_place_detail_query_count_is_fixed(client, corpus, make_place, make_figure, make_lesson):
+    place = make_place(services=("coworking", "formation"))
+    for indicator in ("investment_eur", "staff", "surface_m2"):
+        make_figure(place, indicator=indicator)
+    small = count_queries(client, place.get_absolute_url())
+    for _ in range(5):
+        make_lesson(place)
+        make_figure(place, headline=False)
+    # place with its territory chain, kinds, services, sources, figures, fundings,
+    # lessons, case studies
+    assert count_queries(client, place.get_absolute_url()) == small == 8
+    busiest = max(Place.objects.published(), key=lambda p: p.figures.count())
+    assert count_queries(client, busiest.get_absolute_url()) == 8
+
+
+def test_case_study_query_count_is_fixed(client, corpus):
+    for case in CaseStudy.objects.published():
+        # case study + source, sections, places, lessons (with their place); when there
+        # are places: their kinds and headline figures; when there are lessons: cited places
+        expected = 4 + 2 * case.places.exists() + case.lessons.exists()
+        assert count_queries(client, case.get_absolute_url()) == expected, case.slug
+
+
+def test_comparison_table_query_count_is_fixed(client, corpus):
+    tables = ComparisonTable.objects.all()
+    assert tables
+    for table in tables:
+        # table + source, columns, rows, places, cells; with indicator columns: the
+        # indicators and the headline figures
+        has_indicators = table.columns.filter(kind="indicator").exists()
+        assert count_queries(client, table.get_absolute_url()) == 5 + 2 * has_indicators
+
+
+@pytest.mark.parametrize("name", ["home", "catalogue:source-list", "casestudies:case-list",
+                                  "casestudies:table-list"])
+def test_index_pages_query_counts_do_not_grow(client, corpus, make_place, make_case_study, name):
+    url = reverse(name)
+    before = count_queries(client, url)
+    for _ in range(5):
+        make_case_study(places=[make_place()])
+    assert count_queries(client, url) == before
