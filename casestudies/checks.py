@@ -13,7 +13,7 @@ MIN_SECTIONS = 3
 
 
 def name_key(name):
-    """Names compare without case, accents or punctuation: « Fontaine O Livres » = « fontaine-o-livres »."""
+    """Names compare without case, accents or punctuation (« Fontaine O Livres »)."""
     folded = unicodedata.normalize("NFKD", name.casefold())
     return "".join(c for c in folded if c.isalnum())
 
@@ -41,25 +41,31 @@ def source_counts():
                 .values_list("indicator__slug", "n")
             )
         )
-        rows.append({
-            "source": source,
-            "places": Place.objects.published().filter(sources=source).count(),
-            "case_studies": CaseStudy.objects.published().filter(source=source).count(),
-            "sections": CaseStudy.objects.published()
-            .filter(source=source)
-            .aggregate(n=Count("sections"))["n"],
-            "figures": figures,
-            "fundings": Funding.objects.filter(source=source).count(),
-            "lessons": Lesson.objects.filter(source=source).count(),
-        })
+        rows.append(
+            {
+                "source": source,
+                "places": Place.objects.published().filter(sources=source).count(),
+                "case_studies": CaseStudy.objects.published().filter(source=source).count(),
+                "sections": CaseStudy.objects.published()
+                .filter(source=source)
+                .aggregate(n=Count("sections"))["n"],
+                "figures": figures,
+                "fundings": Funding.objects.filter(source=source).count(),
+                "lessons": Lesson.objects.filter(source=source).count(),
+            }
+        )
     return rows
 
 
 def problems():
     """Every published record that lacks what a reader relies on, as readable lines."""
     found = []
-    places = Place.objects.published().select_related("territory__parent").annotate(
-        kind_count=Count("kinds", distinct=True), source_count=Count("sources", distinct=True)
+    places = (
+        Place.objects.published()
+        .select_related("territory__parent")
+        .annotate(
+            kind_count=Count("kinds", distinct=True), source_count=Count("sources", distinct=True)
+        )
     )
     names = defaultdict(list)
     for place in places:

@@ -16,6 +16,14 @@ import yaml
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from casestudies.models import (
+    CaseStudy,
+    ComparisonCell,
+    ComparisonColumn,
+    ComparisonRow,
+    ComparisonTable,
+    Section,
+)
 from catalogue.models import (
     Figure,
     Funding,
@@ -28,14 +36,7 @@ from catalogue.models import (
     Source,
     Territory,
 )
-from casestudies.models import (
-    CaseStudy,
-    ComparisonCell,
-    ComparisonColumn,
-    ComparisonRow,
-    ComparisonTable,
-    Section,
-)
+from catalogue.search import reindex
 
 FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -53,9 +54,7 @@ class Report:
 
     @property
     def writes(self):
-        return sum(self.created.values()) + sum(self.updated.values()) + sum(
-            self.deleted.values()
-        )
+        return sum(self.created.values()) + sum(self.updated.values()) + sum(self.deleted.values())
 
     def count(self, bucket, model):
         getattr(self, bucket)[model._meta.verbose_name_plural] += 1
@@ -139,9 +138,14 @@ class Loader:
         Rows are matched on all their values; ``m2m`` names a many-to-many field whose
         target set is part of a row's identity (given as a set of pks in each dict).
         """
+
         def key(values):
-            return tuple(sorted((k, v if not isinstance(v, set) else tuple(sorted(v)))
-                                for k, v in values.items()))
+            return tuple(
+                sorted(
+                    (k, v if not isinstance(v, set) else tuple(sorted(v)))
+                    for k, v in values.items()
+                )
+            )
 
         pool = defaultdict(list)
         for row in existing:
@@ -182,9 +186,7 @@ class Loader:
             try:
                 obj = model.objects.get(slug=slug)
             except model.DoesNotExist:
-                raise CorpusError(
-                    f"{where}: unknown {model._meta.verbose_name} {slug!r}"
-                ) from None
+                raise CorpusError(f"{where}: unknown {model._meta.verbose_name} {slug!r}") from None
             self.cache[model][slug] = obj
             return obj
 
@@ -200,6 +202,9 @@ class Loader:
         self.load_places()
         self.load_case_studies()
         self.load_tables()
+        reindexed = reindex(Place.objects.filter(slug__in=self.cache[Place]))
+        if reindexed:
+            self.report.updated["search documents"] += reindexed
         return self.report
 
     def corpus(self):
@@ -224,18 +229,28 @@ class Loader:
     def load_vocabularies(self):
         models_by_key = {"place_kinds": PlaceKind, "services": Service, "indicators": Indicator}
         for key, model in models_by_key.items():
-            for position, (where, entry) in enumerate(self.entries(key)):
+            for position, (_where, entry) in enumerate(self.entries(key)):
                 values = {"name": text(entry["name"]), "name_en": text(entry.get("name_en"))}
                 if model is Indicator:
                     values |= {"unit": entry.get("unit", "count"), "position": position}
                 self.upsert(model, {"slug": entry["slug"]}, values)
 
     def load_sources(self):
-        for where, entry in self.entries("sources"):
+        for _where, entry in self.entries("sources"):
             values = {
                 name: text(entry.get(name))
-                for name in ("title", "short_title", "publishers", "authors", "date_as_stated",
-                             "kind", "file_name", "url", "summary", "summary_en")
+                for name in (
+                    "title",
+                    "short_title",
+                    "publishers",
+                    "authors",
+                    "date_as_stated",
+                    "kind",
+                    "file_name",
+                    "url",
+                    "summary",
+                    "summary_en",
+                )
             }
             values["year"] = entry.get("year")
             values["checked_on"] = entry.get("checked_on")
@@ -283,7 +298,8 @@ class Loader:
                 "population": population,
                 "population_year": entry.get("population_year"),
                 "population_source": sources.get(entry.get("_population_file", entry["_where"]))
-                if population is not None else None,
+                if population is not None
+                else None,
                 "population_section": text(entry.get("population_section")),
             }
             self.cache[Territory][slug] = self.upsert(Territory, {"slug": slug}, values)
@@ -311,8 +327,11 @@ class Loader:
     def load_organisations(self):
         seen = {}
         for where, entry in self.entries("organisations"):
-            values = {"name": text(entry["name"]), "kind": entry.get("kind", "other"),
-                      "website": text(entry.get("website"))}
+            values = {
+                "name": text(entry["name"]),
+                "kind": entry.get("kind", "other"),
+                "website": text(entry.get("website")),
+            }
             slug = entry["slug"]
             if slug in seen:
                 if seen[slug] != values:
@@ -383,32 +402,38 @@ class Loader:
     def sync_place_rows(self, place, source, wanted):
         figures = []
         for where, item in wanted["figures"]:
-            figures.append({
-                "place_id": place.pk,
-                "indicator_id": self.get(Indicator, item["indicator"], where).pk,
-                "value": decimal_or_none(item.get("value"), where),
-                "value_max": decimal_or_none(item.get("value_max"), where),
-                "year": item.get("year"),
-                "period": text(item.get("period")),
-                "label": text(item.get("label")),
-                "headline": bool(item.get("headline")),
-                "source_id": source.pk,
-                "section": text(item.get("section")),
-            })
+            figures.append(
+                {
+                    "place_id": place.pk,
+                    "indicator_id": self.get(Indicator, item["indicator"], where).pk,
+                    "value": decimal_or_none(item.get("value"), where),
+                    "value_max": decimal_or_none(item.get("value_max"), where),
+                    "year": item.get("year"),
+                    "period": text(item.get("period")),
+                    "label": text(item.get("label")),
+                    "headline": bool(item.get("headline")),
+                    "source_id": source.pk,
+                    "section": text(item.get("section")),
+                }
+            )
         fundings = []
         for where, item in wanted["fundings"]:
-            fundings.append({
-                "place_id": place.pk,
-                "organisation_id": self.get(Organisation, item["funder"], where).pk,
-                "purpose": item.get("purpose", Funding.Purpose.UNKNOWN),
-                "amount_eur": decimal_or_none(item.get("amount_eur"), where),
-                "share_pct": decimal_or_none(item.get("share_pct"), where),
-                "period": text(item.get("period")),
-                "label": text(item.get("label")),
-                "source_id": source.pk,
-                "section": text(item.get("section")),
-            })
-        lessons = [self.lesson_values(item, where, source, place) for where, item in wanted["lessons"]]
+            fundings.append(
+                {
+                    "place_id": place.pk,
+                    "organisation_id": self.get(Organisation, item["funder"], where).pk,
+                    "purpose": item.get("purpose", Funding.Purpose.UNKNOWN),
+                    "amount_eur": decimal_or_none(item.get("amount_eur"), where),
+                    "share_pct": decimal_or_none(item.get("share_pct"), where),
+                    "period": text(item.get("period")),
+                    "label": text(item.get("label")),
+                    "source_id": source.pk,
+                    "section": text(item.get("section")),
+                }
+            )
+        lessons = [
+            self.lesson_values(item, where, source, place) for where, item in wanted["lessons"]
+        ]
         self.sync_rows(Figure, Figure.objects.filter(place=place, source=source), figures)
         self.sync_rows(Funding, Funding.objects.filter(place=place, source=source), fundings)
         self.sync_rows(
@@ -450,8 +475,10 @@ class Loader:
                 places = [self.get(Place, p, where_case) for p in entry.get("places", [])]
                 self.set_m2m(case, "places", places)
                 self.sync_sections(case, entry.get("sections") or [])
-                own = [self.lesson_values(item, where_case, source)
-                       for item in entry.get("lessons") or []]
+                own = [
+                    self.lesson_values(item, where_case, source)
+                    for item in entry.get("lessons") or []
+                ]
                 cross_case = self.sync_rows(
                     Lesson,
                     Lesson.objects.filter(place=None, source=source, case_studies=case),
@@ -481,27 +508,35 @@ class Loader:
         for where, data, source, checked_on in self.corpus():
             for entry in data.get("comparison_tables") or []:
                 where_table = f"{where}: table {entry['slug']!r}"
-                table = self.upsert(ComparisonTable, {"slug": entry["slug"]}, {
-                    "title": text(entry["title"]),
-                    "intro": text(entry.get("intro")),
-                    "source": source,
-                    "section": text(entry.get("section")),
-                    "checked_on": checked_on,
-                })
+                table = self.upsert(
+                    ComparisonTable,
+                    {"slug": entry["slug"]},
+                    {
+                        "title": text(entry["title"]),
+                        "intro": text(entry.get("intro")),
+                        "source": source,
+                        "section": text(entry.get("section")),
+                        "checked_on": checked_on,
+                    },
+                )
                 places = {}
                 for order, slug in enumerate(entry.get("places", []), start=1):
                     places[slug] = self.get(Place, slug, where_table)
-                    self.upsert(ComparisonRow, {"table": table, "order": order},
-                                {"place": places[slug]})
+                    self.upsert(
+                        ComparisonRow, {"table": table, "order": order}, {"place": places[slug]}
+                    )
                 self.trim(table.rows.exclude(order__lte=len(places)))
                 columns = {}
                 for order, item in enumerate(entry.get("columns", []), start=1):
                     indicator = (
                         self.get(Indicator, item["indicator"], where_table)
-                        if item.get("indicator") else None
+                        if item.get("indicator")
+                        else None
                     )
                     columns[item["key"]] = self.upsert(
-                        ComparisonColumn, {"table": table, "order": order}, {
+                        ComparisonColumn,
+                        {"table": table, "order": order},
+                        {
                             "key": item["key"],
                             "label": text(item["label"]),
                             "kind": item.get("kind", ComparisonColumn.Kind.TEXT),
@@ -518,10 +553,15 @@ class Loader:
                             f"{where_table}: cell ({item['place']}, {item['column']}) is "
                             "outside the table's places or columns"
                         )
-                    cell = self.upsert(ComparisonCell, {
-                        "table": table, "place": places[item["place"]],
-                        "column": columns[item["column"]],
-                    }, {"text": text(item.get("text")), "note": text(item.get("note"))})
+                    cell = self.upsert(
+                        ComparisonCell,
+                        {
+                            "table": table,
+                            "place": places[item["place"]],
+                            "column": columns[item["column"]],
+                        },
+                        {"text": text(item.get("text")), "note": text(item.get("note"))},
+                    )
                     keep.append(cell.pk)
                 self.trim(table.cells.exclude(pk__in=keep))
 

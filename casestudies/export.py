@@ -31,7 +31,9 @@ def catalogue_data():
     cases = (
         CaseStudy.objects.published()
         .select_related("source")
-        .prefetch_related("places", Prefetch("sections", queryset=Section.objects.order_by("order")))
+        .prefetch_related(
+            "places", Prefetch("sections", queryset=Section.objects.order_by("order"))
+        )
         .order_by("slug")
     )
     return {

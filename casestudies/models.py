@@ -66,7 +66,9 @@ class CaseStudy(NaturalKeyMixin, models.Model):
     )
     source_section = models.CharField(_("section of the source"), max_length=300, blank=True)
     date_written = models.CharField(
-        _("date written"), max_length=60, blank=True,
+        _("date written"),
+        max_length=60,
+        blank=True,
         help_text=_("As the source dates the case, e.g. « mars 2014 »."),
     )
     summary = models.TextField(_("summary"), blank=True)
@@ -75,7 +77,9 @@ class CaseStudy(NaturalKeyMixin, models.Model):
         Lesson, verbose_name=_("lessons"), blank=True, related_name="case_studies"
     )
     editorial_status = models.CharField(
-        _("editorial status"), max_length=10, choices=EditorialStatus,
+        _("editorial status"),
+        max_length=10,
+        choices=EditorialStatus,
         default=EditorialStatus.PUBLISHED,
     )
     checked_on = models.DateField(_("last checked against its source"), null=True, blank=True)
@@ -103,11 +107,15 @@ class CaseStudy(NaturalKeyMixin, models.Model):
 
 class Section(models.Model):
     case_study = models.ForeignKey(
-        CaseStudy, verbose_name=_("case study"), on_delete=models.CASCADE,
+        CaseStudy,
+        verbose_name=_("case study"),
+        on_delete=models.CASCADE,
         related_name="sections",
     )
     order = models.PositiveSmallIntegerField(_("order"))
-    kind = models.CharField(_("kind"), max_length=30, choices=SectionKind, default=SectionKind.AUTRE)
+    kind = models.CharField(
+        _("kind"), max_length=30, choices=SectionKind, default=SectionKind.AUTRE
+    )
     heading = models.CharField(_("heading"), max_length=300)
     body = models.TextField(_("body (Markdown)"))
 
@@ -134,7 +142,11 @@ class ComparisonTable(NaturalKeyMixin, models.Model):
     title = models.CharField(_("title"), max_length=300)
     intro = models.TextField(_("introduction"), blank=True)
     source = models.ForeignKey(
-        Source, verbose_name=_("source"), null=True, blank=True, on_delete=models.PROTECT,
+        Source,
+        verbose_name=_("source"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="comparison_tables",
         help_text=_("Leave empty for a table composed by editors."),
     )
@@ -198,15 +210,21 @@ class ComparisonColumn(models.Model):
         SERVICES = "services", _("Services")
 
     table = models.ForeignKey(
-        ComparisonTable, verbose_name=_("table"), on_delete=models.CASCADE,
+        ComparisonTable,
+        verbose_name=_("table"),
+        on_delete=models.CASCADE,
         related_name="columns",
     )
     key = models.SlugField(_("key"), max_length=60)
     label = models.CharField(_("label"), max_length=200)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.TEXT)
     indicator = models.ForeignKey(
-        Indicator, verbose_name=_("indicator"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        Indicator,
+        verbose_name=_("indicator"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     attribute = models.CharField(_("attribute"), max_length=30, choices=Attribute, blank=True)
     section_kind = models.CharField(
@@ -219,7 +237,9 @@ class ComparisonColumn(models.Model):
         verbose_name = _("column")
         verbose_name_plural = _("columns")
         constraints = [
-            models.UniqueConstraint(fields=["table", "order"], name="comparisoncolumn_unique_order"),
+            models.UniqueConstraint(
+                fields=["table", "order"], name="comparisoncolumn_unique_order"
+            ),
             models.UniqueConstraint(fields=["table", "key"], name="comparisoncolumn_unique_key"),
             models.CheckConstraint(
                 condition=~Q(kind="indicator") | Q(indicator__isnull=False),
@@ -249,7 +269,9 @@ class ComparisonCell(models.Model):
         Place, verbose_name=_("place"), on_delete=models.CASCADE, related_name="+"
     )
     column = models.ForeignKey(
-        ComparisonColumn, verbose_name=_("column"), on_delete=models.CASCADE,
+        ComparisonColumn,
+        verbose_name=_("column"),
+        on_delete=models.CASCADE,
         related_name="cells",
     )
     text = models.TextField(_("text"), blank=True)

@@ -13,26 +13,32 @@ class CaseStudyListView(ListView):
 
 
 class CaseStudyDetailView(DetailView):
-    queryset = CaseStudy.objects.published().select_related("source").prefetch_related(
-        Prefetch("sections", queryset=Section.objects.order_by("order")),
-        Prefetch(
-            "places",
-            queryset=Place.objects.published().select_related(
-                "territory__parent__parent__parent__parent", "departement", "region"
-            ).prefetch_related(
-                "kinds",
-                Prefetch(
-                    "figures",
-                    queryset=Figure.objects.filter(headline=True).select_related(
-                        "indicator", "source"
+    queryset = (
+        CaseStudy.objects.published()
+        .select_related("source")
+        .prefetch_related(
+            Prefetch("sections", queryset=Section.objects.order_by("order")),
+            Prefetch(
+                "places",
+                queryset=Place.objects.published()
+                .select_related(
+                    "territory__parent__parent__parent__parent", "departement", "region"
+                )
+                .prefetch_related(
+                    "kinds",
+                    Prefetch(
+                        "figures",
+                        queryset=Figure.objects.filter(headline=True).select_related(
+                            "indicator", "source"
+                        ),
                     ),
                 ),
             ),
-        ),
-        Prefetch(
-            "lessons",
-            queryset=Lesson.objects.select_related("place").prefetch_related("cited_places"),
-        ),
+            Prefetch(
+                "lessons",
+                queryset=Lesson.objects.select_related("place").prefetch_related("cited_places"),
+            ),
+        )
     )
     template_name = "casestudies/casestudy_detail.html"
 

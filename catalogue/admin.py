@@ -61,16 +61,33 @@ class FigureInline(admin.TabularInline):
     model = Figure
     extra = 0
     autocomplete_fields = ["indicator", "source"]
-    fields = ["indicator", "value", "value_max", "year", "period", "label", "headline",
-              "source", "section"]
+    fields = [
+        "indicator",
+        "value",
+        "value_max",
+        "year",
+        "period",
+        "label",
+        "headline",
+        "source",
+        "section",
+    ]
 
 
 class FundingInline(admin.TabularInline):
     model = Funding
     extra = 0
     autocomplete_fields = ["organisation", "source"]
-    fields = ["organisation", "purpose", "amount_eur", "share_pct", "period", "label",
-              "source", "section"]
+    fields = [
+        "organisation",
+        "purpose",
+        "amount_eur",
+        "share_pct",
+        "period",
+        "label",
+        "source",
+        "section",
+    ]
 
 
 class LessonInline(admin.StackedInline):
@@ -83,10 +100,25 @@ class LessonInline(admin.StackedInline):
 
 @admin.register(Place)
 class PlaceAdmin(admin.ModelAdmin):
-    list_display = ["name", "setting", "territory", "region", "year_opened", "status",
-                    "editorial_status", "checked_on"]
-    list_filter = ["editorial_status", "kinds", "setting", "status",
-                   ("region", admin.RelatedOnlyFieldListFilter), "sources", "legal_form"]
+    list_display = [
+        "name",
+        "setting",
+        "territory",
+        "region",
+        "year_opened",
+        "status",
+        "editorial_status",
+        "checked_on",
+    ]
+    list_filter = [
+        "editorial_status",
+        "kinds",
+        "setting",
+        "status",
+        ("region", admin.RelatedOnlyFieldListFilter),
+        "sources",
+        "legal_form",
+    ]
     search_fields = ["name", "slug", "aliases", "summary", "carrier", "territory__name"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["territory", "kinds", "services", "sources"]
@@ -94,12 +126,36 @@ class PlaceAdmin(admin.ModelAdmin):
     readonly_fields = ["departement", "region", "updated_at"]
     inlines = [FigureInline, FundingInline, LessonInline]
     fieldsets = [
-        (None, {"fields": ["name", "slug", "aliases", "kinds", "editorial_status",
-                           "checked_on"]}),
-        (_("Location"), {"fields": ["territory", "departement", "region", "setting",
-                                    "setting_as_stated", "address", "latitude", "longitude"]}),
-        (_("Identity"), {"fields": ["carrier", "legal_form", "year_opened",
-                                    "year_opened_label", "status", "website", "image"]}),
+        (None, {"fields": ["name", "slug", "aliases", "kinds", "editorial_status", "checked_on"]}),
+        (
+            _("Location"),
+            {
+                "fields": [
+                    "territory",
+                    "departement",
+                    "region",
+                    "setting",
+                    "setting_as_stated",
+                    "address",
+                    "latitude",
+                    "longitude",
+                ]
+            },
+        ),
+        (
+            _("Identity"),
+            {
+                "fields": [
+                    "carrier",
+                    "legal_form",
+                    "year_opened",
+                    "year_opened_label",
+                    "status",
+                    "website",
+                    "image",
+                ]
+            },
+        ),
         (_("Content"), {"fields": ["summary", "summary_en", "services", "sources"]}),
         (_("History"), {"fields": ["updated_at"]}),
     ]
@@ -107,8 +163,16 @@ class PlaceAdmin(admin.ModelAdmin):
 
 @admin.register(Figure)
 class FigureAdmin(admin.ModelAdmin):
-    list_display = ["place", "indicator", "value", "value_max", "year", "headline", "source",
-                    "section"]
+    list_display = [
+        "place",
+        "indicator",
+        "value",
+        "value_max",
+        "year",
+        "headline",
+        "source",
+        "section",
+    ]
     list_filter = ["indicator", "headline", "source"]
     search_fields = ["place__name", "label", "section"]
     autocomplete_fields = ["place", "indicator", "source"]

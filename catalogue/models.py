@@ -1,3 +1,4 @@
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -47,7 +48,9 @@ class Source(NaturalKeyMixin, models.Model):
     authors = models.CharField(_("authors"), max_length=300, blank=True)
     year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
     date_as_stated = models.CharField(
-        _("date as stated"), max_length=100, blank=True,
+        _("date as stated"),
+        max_length=100,
+        blank=True,
         help_text=_("The publication date as the document prints it, or how it was inferred."),
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.OTHER)
@@ -84,26 +87,42 @@ class Territory(NaturalKeyMixin, models.Model):
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="children",
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     insee_code = models.CharField(_("INSEE code"), max_length=10, blank=True)
     population = models.PositiveIntegerField(_("population"), null=True, blank=True)
     population_year = models.PositiveSmallIntegerField(_("population year"), null=True, blank=True)
     population_source = models.ForeignKey(
-        Source, verbose_name=_("population source"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="territory_populations",
+        Source,
+        verbose_name=_("population source"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="territory_populations",
     )
     population_section = models.CharField(_("population section"), max_length=300, blank=True)
     # Denormalised from the parent chain on save, so that filtering places by région or
     # département is one indexed lookup instead of a recursive walk.
     departement = models.ForeignKey(
-        "self", null=True, blank=True, editable=False,
-        on_delete=models.SET_NULL, related_name="+",
+        "self",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     region = models.ForeignKey(
-        "self", null=True, blank=True, editable=False,
-        on_delete=models.SET_NULL, related_name="+",
+        "self",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     objects = SlugManager()
@@ -280,9 +299,7 @@ class PlaceQuerySet(SlugQuerySet):
         return self.filter(editorial_status=Place.EditorialStatus.PUBLISHED)
 
     def for_listing(self):
-        return self.select_related("territory", "departement", "region").prefetch_related(
-            "kinds"
-        )
+        return self.select_related("territory", "departement", "region").prefetch_related("kinds")
 
     def for_detail(self):
         return self.select_related(
@@ -301,9 +318,7 @@ class PlaceQuerySet(SlugQuerySet):
                 "fundings",
                 queryset=Funding.objects.select_related("organisation", "source"),
             ),
-            models.Prefetch(
-                "lessons", queryset=Lesson.objects.select_related("source")
-            ),
+            models.Prefetch("lessons", queryset=Lesson.objects.select_related("source")),
         )
 
 
@@ -321,26 +336,44 @@ class Place(NaturalKeyMixin, models.Model):
     slug = models.SlugField(_("slug"), max_length=120, unique=True)
     name = models.CharField(_("name"), max_length=200)
     aliases = models.JSONField(
-        _("aliases"), default=list, blank=True,
+        _("aliases"),
+        default=list,
+        blank=True,
         help_text=_("Other names used by the sources, as a list of strings."),
     )
     kinds = models.ManyToManyField(PlaceKind, verbose_name=_("kinds"), related_name="places")
     setting = models.CharField(_("setting"), max_length=20, choices=Setting, blank=True)
     setting_as_stated = models.CharField(
-        _("setting as stated"), max_length=200, blank=True,
+        _("setting as stated"),
+        max_length=200,
+        blank=True,
         help_text=_("The source's own wording (e.g. « Petites villes et Rural »)."),
     )
     territory = models.ForeignKey(
-        Territory, verbose_name=_("territory"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="places",
+        Territory,
+        verbose_name=_("territory"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="places",
     )
     departement = models.ForeignKey(
-        Territory, verbose_name=_("département"), null=True, blank=True, editable=False,
-        on_delete=models.SET_NULL, related_name="places_in_departement",
+        Territory,
+        verbose_name=_("département"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="places_in_departement",
     )
     region = models.ForeignKey(
-        Territory, verbose_name=_("region"), null=True, blank=True, editable=False,
-        on_delete=models.SET_NULL, related_name="places_in_region",
+        Territory,
+        verbose_name=_("region"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="places_in_region",
     )
     legal_form = models.CharField(_("legal form"), max_length=30, choices=LegalForm, blank=True)
     carrier = models.CharField(_("carrier"), max_length=250, blank=True)
@@ -365,11 +398,31 @@ class Place(NaturalKeyMixin, models.Model):
         Source, verbose_name=_("sources"), blank=True, related_name="places"
     )
     editorial_status = models.CharField(
-        _("editorial status"), max_length=10, choices=EditorialStatus,
+        _("editorial status"),
+        max_length=10,
+        choices=EditorialStatus,
         default=EditorialStatus.PUBLISHED,
     )
     checked_on = models.DateField(_("last checked against its sources"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    # Derived data, rebuilt by catalogue.search and catalogue.headlines: the headline
+    # figures the directory sorts and filters on, and the search document.
+    headline_investment = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True, editable=False
+    )
+    headline_budget = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True, editable=False
+    )
+    headline_staff = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True, editable=False
+    )
+    search_title = models.TextField(blank=True, editable=False)
+    search_body = models.TextField(blank=True, editable=False)
+    # Lower-case, accent-free copy of title and body: the search on SQLite.
+    search_folded = models.TextField(blank=True, editable=False)
+    # PostgreSQL full-text document (French configuration, accents folded).
+    search_vector = SearchVectorField(null=True, editable=False)
 
     objects = PlaceQuerySet.as_manager()
 
@@ -388,8 +441,7 @@ class Place(NaturalKeyMixin, models.Model):
                 name="place_latitude_range",
             ),
             models.CheckConstraint(
-                condition=Q(longitude__isnull=True)
-                | Q(longitude__gte=-180, longitude__lte=180),
+                condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
                 name="place_longitude_range",
             ),
         ]
@@ -397,6 +449,11 @@ class Place(NaturalKeyMixin, models.Model):
             models.Index(fields=["setting"]),
             models.Index(fields=["year_opened"]),
             models.Index(fields=["editorial_status", "name"]),
+            models.Index(fields=["headline_investment"]),
+            models.Index(fields=["headline_budget"]),
+            models.Index(fields=["headline_staff"]),
+            models.Index(fields=["legal_form"]),
+            models.Index(fields=["status"]),
         ]
 
     def __str__(self):
@@ -406,7 +463,8 @@ class Place(NaturalKeyMixin, models.Model):
         if self.territory_id:
             territory = self.territory
             self.departement_id = (
-                territory.pk if territory.kind == Territory.Kind.DEPARTEMENT
+                territory.pk
+                if territory.kind == Territory.Kind.DEPARTEMENT
                 else territory.departement_id
             )
             self.region_id = (
@@ -429,6 +487,49 @@ class Place(NaturalKeyMixin, models.Model):
         """From the place's territory up to its région; follows `territory__parent…`."""
         return self.territory.ancestors() if self.territory_id else []
 
+    def similar(self, limit=5):
+        """Published places sharing kinds, setting and services with this one, best first.
+
+        Scores a bounded set of candidates (places of the same kinds) in SQL, so the cost
+        stays flat however large the catalogue: shared kinds count double, then a common
+        setting, then shared services. Reads `kinds` and `services` (prefetch them).
+        """
+        kind_ids = [kind.pk for kind in self.kinds.all()]
+        service_ids = [service.pk for service in self.services.all()]
+        if not kind_ids:
+            return []
+        candidates = list(
+            Place.objects.published()
+            .filter(kinds__in=kind_ids)
+            .exclude(pk=self.pk)
+            .annotate(
+                shared_kinds=models.Count("kinds", filter=Q(kinds__in=kind_ids), distinct=True),
+                same_setting=models.Case(
+                    models.When(setting=self.setting, then=1),
+                    default=0,
+                    output_field=models.IntegerField(),
+                ),
+            )
+            .order_by("-shared_kinds", "-same_setting", "name")[:50]
+        )
+        if not candidates:
+            return []
+        shared_services = dict(
+            Place.services.through.objects.filter(
+                place_id__in=[c.pk for c in candidates], service_id__in=service_ids
+            )
+            .values_list("place_id")
+            .annotate(n=models.Count("service_id"))
+            .values_list("place_id", "n")
+        )
+        for candidate in candidates:
+            candidate.shared_services = shared_services.get(candidate.pk, 0)
+            candidate.score = (
+                2 * candidate.shared_kinds + 2 * candidate.same_setting + candidate.shared_services
+            )
+        candidates.sort(key=lambda c: (-c.score, c.name))
+        return candidates[:limit]
+
     @property
     def commune(self):
         for node in self.territory_chain():
@@ -444,7 +545,8 @@ class SourcedMixin(models.Model):
         Source, verbose_name=_("source"), on_delete=models.PROTECT, related_name="+"
     )
     section = models.CharField(
-        _("section of the source"), max_length=300,
+        _("section of the source"),
+        max_length=300,
         help_text=_("Where the source prints it: part, monograph, heading or table."),
     )
 
@@ -461,17 +563,24 @@ class Figure(SourcedMixin, models.Model):
     )
     value = models.DecimalField(_("value"), max_digits=14, decimal_places=2)
     value_max = models.DecimalField(
-        _("upper bound"), max_digits=14, decimal_places=2, null=True, blank=True,
+        _("upper bound"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
         help_text=_("For ranges (« 400 à 500 usagers »)."),
     )
     year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
     period = models.CharField(_("period"), max_length=60, blank=True)
     label = models.CharField(
-        _("label"), max_length=400, blank=True,
+        _("label"),
+        max_length=400,
+        blank=True,
         help_text=_("What exactly is counted, and why it differs from another figure if it does."),
     )
     headline = models.BooleanField(
-        _("headline value"), default=False,
+        _("headline value"),
+        default=False,
         help_text=_("The value shown first and used for sorting and filtering."),
     )
 
@@ -482,7 +591,8 @@ class Figure(SourcedMixin, models.Model):
         constraints = [
             # Two sources may disagree; one of their figures is the one the site leads with.
             models.UniqueConstraint(
-                fields=["place", "indicator"], condition=Q(headline=True),
+                fields=["place", "indicator"],
+                condition=Q(headline=True),
                 name="figure_one_headline_per_place_indicator",
             ),
             models.CheckConstraint(condition=Q(value__gte=0), name="figure_value_non_negative"),
@@ -512,10 +622,14 @@ class Funding(SourcedMixin, models.Model):
         Place, verbose_name=_("place"), on_delete=models.CASCADE, related_name="fundings"
     )
     organisation = models.ForeignKey(
-        Organisation, verbose_name=_("funder"), on_delete=models.PROTECT,
+        Organisation,
+        verbose_name=_("funder"),
+        on_delete=models.PROTECT,
         related_name="fundings",
     )
-    purpose = models.CharField(_("purpose"), max_length=12, choices=Purpose, default=Purpose.UNKNOWN)
+    purpose = models.CharField(
+        _("purpose"), max_length=12, choices=Purpose, default=Purpose.UNKNOWN
+    )
     amount_eur = models.DecimalField(
         _("amount (€)"), max_digits=14, decimal_places=2, null=True, blank=True
     )
@@ -569,8 +683,12 @@ class Lesson(SourcedMixin, models.Model):
         OTHER = "other", _("Other")
 
     place = models.ForeignKey(
-        Place, verbose_name=_("place"), null=True, blank=True,
-        on_delete=models.CASCADE, related_name="lessons",
+        Place,
+        verbose_name=_("place"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="lessons",
     )
     cited_places = models.ManyToManyField(
         Place, verbose_name=_("places cited"), blank=True, related_name="cited_in_lessons"

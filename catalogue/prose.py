@@ -10,9 +10,10 @@ Run as ``python -m catalogue.prose FILE.yaml ...`` to check corpus files while w
 
 import re
 import sys
-import unicodedata
 from functools import cache
 from pathlib import Path
+
+from catalogue.text import fold
 
 RUN_LENGTH = 12
 SOURCE_TEXTS = Path(__file__).resolve().parent.parent / "fixtures" / "source_texts"
@@ -21,13 +22,6 @@ _QUOTED = re.compile(r"«[^»]*»|“[^”]*”")
 # A word cut by a hyphen at the end of a PDF line: "clus-\nters".
 _LINE_HYPHEN = re.compile(r"(\w)-\s*\n\s*(\w)")
 _WORD = re.compile(r"[a-z0-9]+")
-
-
-def fold(text):
-    """Lower-case, strip accents and ligatures, so "Œuvre" and "oeuvre" compare equal."""
-    text = text.replace("œ", "oe").replace("Œ", "oe").replace("æ", "ae").replace("Æ", "ae")
-    text = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in text if not unicodedata.combining(c)).lower()
 
 
 def words(text, *, drop_quotes=False):

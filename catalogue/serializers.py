@@ -22,27 +22,31 @@ def number(value):
 def places_for_export(queryset=None):
     """Published places with everything `place_dict` reads, in a fixed number of queries."""
     queryset = Place.objects.published() if queryset is None else queryset
-    return queryset.select_related(
-        "territory__parent__parent__parent__parent", "departement", "region"
-    ).prefetch_related(
-        "kinds",
-        "services",
-        "sources",
-        "case_studies",
-        Prefetch(
-            "figures",
-            queryset=Figure.objects.select_related("indicator", "source").order_by(
-                "indicator__position", "-headline", "year", "value", "pk"
+    return (
+        queryset.select_related(
+            "territory__parent__parent__parent__parent", "departement", "region"
+        )
+        .prefetch_related(
+            "kinds",
+            "services",
+            "sources",
+            "case_studies",
+            Prefetch(
+                "figures",
+                queryset=Figure.objects.select_related("indicator", "source").order_by(
+                    "indicator__position", "-headline", "year", "value", "pk"
+                ),
             ),
-        ),
-        Prefetch(
-            "fundings",
-            queryset=Funding.objects.select_related("organisation").order_by(
-                "organisation__slug", "purpose", "amount_eur", "pk"
+            Prefetch(
+                "fundings",
+                queryset=Funding.objects.select_related("organisation").order_by(
+                    "organisation__slug", "purpose", "amount_eur", "pk"
+                ),
             ),
-        ),
-        Prefetch("lessons", queryset=Lesson.objects.order_by("kind", "theme", "pk")),
-    ).order_by("slug")
+            Prefetch("lessons", queryset=Lesson.objects.order_by("kind", "theme", "pk")),
+        )
+        .order_by("slug")
+    )
 
 
 def source_dict(source: Source):
@@ -76,7 +80,9 @@ def place_dict(place: Place):
             "name": territory.name,
             "kind": territory.kind,
             "population": territory.population,
-        } if territory else None,
+        }
+        if territory
+        else None,
         "legal_form": place.legal_form,
         "carrier": place.carrier,
         "year_opened": place.year_opened,

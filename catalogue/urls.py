@@ -4,9 +4,9 @@ from . import views
 
 app_name = "catalogue"
 urlpatterns = [
-    path("lieux/", views.PlaceListView.as_view(), name="place-list"),
+    path("lieux/", views.place_list, name="place-list"),
     path("lieux/<slug:slug>/", views.PlaceDetailView.as_view(), name="place-detail"),
-    path("territoires/<slug:slug>/", views.TerritoryDetailView.as_view(), name="territory-detail"),
+    path("territoires/<slug:slug>/", views.territory_detail, name="territory-detail"),
     path("sources/", views.SourceListView.as_view(), name="source-list"),
     path("sources/<slug:slug>/", views.SourceDetailView.as_view(), name="source-detail"),
 ]

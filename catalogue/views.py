@@ -1,7 +1,17 @@
+from django import forms
+from django.core.paginator import Paginator
+from django.db import models
 from django.db.models import Count, Prefetch, Q
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView
 
+from .facets import build_facets
+from .filters import PlaceFilter
 from .models import Place, Source, Territory
+from .search import highlight
+
+PAGE_SIZES = (20, 50, 100)
 
 
 def published_case_studies():
@@ -22,17 +32,97 @@ def places_within(territory):
     )
 
 
-class PlaceListView(ListView):
-    queryset = Place.objects.published().for_listing()
-    paginate_by = 20
-    template_name = "catalogue/place_list.html"
+def page_size(request):
+    try:
+        size = int(request.GET.get("per_page", PAGE_SIZES[0]))
+    except ValueError:
+        return PAGE_SIZES[0]
+    return size if size in PAGE_SIZES else PAGE_SIZES[0]
+
+
+def directory_context(request, base):
+    """Filtered, searched, sorted and paginated places with their facets.
+
+    Invalid values (unknown slugs, text in a number field, a negative budget...) are
+    reported as form errors and ignored; the valid filters still apply.
+    """
+    filterset = PlaceFilter(request.GET, queryset=base)
+    filterset.is_valid()
+    places = filterset.filter_queryset(base)
+    paginator = Paginator(places.for_listing(), page_size(request))
+    page = paginator.get_page(request.GET.get("page"))
+    query = filterset.form.cleaned_data.get("q") or ""
+    results = [
+        (place, highlight(place.name, query), highlight(place.localized_summary, query))
+        for place in page.object_list
+    ]
+    context = {
+        "filter": filterset,
+        "form": filterset.form,
+        "facets": build_facets(filterset, base),
+        "page_obj": page,
+        "paginator": paginator,
+        "results": results,
+        "query": query,
+        "per_page": page.paginator.per_page,
+        "page_sizes": PAGE_SIZES,
+        "active_filters": active_filters(filterset),
+    }
+    if not paginator.count:
+        context["suggestions"] = removal_suggestions(filterset, base, context["active_filters"])
+    return context
+
+
+def describe(value, field):
+    """A filter value as a reader sees it ("Fab lab, Coworking", "Bretagne", "2015")."""
+    if isinstance(value, models.Model):
+        return str(getattr(value, "display_name", value))
+    if isinstance(value, (list, tuple, models.QuerySet)):
+        return ", ".join(describe(item, field) for item in value)
+    if isinstance(field, forms.ChoiceField) and not isinstance(field, forms.ModelChoiceField):
+        return str(dict(field.choices).get(value, value))
+    return str(value)
+
+
+def active_filters(filterset):
+    """(name, label, value) for every valid filter in use."""
+    return [
+        (name, str(filterset.form.fields[name].label), describe(value, filterset.form.fields[name]))
+        for name, value in filterset.form.cleaned_data.items()
+        if name != "sort"
+        and value not in (None, "")
+        and not (isinstance(value, (list, tuple, models.QuerySet)) and not len(value))
+    ]
+
+
+def removal_suggestions(filterset, base, active):
+    """For an empty result: how many places each filter, removed alone, would bring back."""
+    suggestions = []
+    for name, label, text in active:
+        count = filterset.filter_queryset(base, exclude=(name,)).count()
+        if count:
+            suggestions.append((name, label, text, count))
+    return sorted(suggestions, key=lambda s: -s[3])
+
+
+def place_list(request):
+    base = Place.objects.published()
+    context = directory_context(request, base)
+    context["page_title"] = _("Innovation places")
+    template = "catalogue/place_list.html"
+    if request.headers.get("X-Requested-With") == "fetch":
+        template = "catalogue/includes/directory.html"
+    return render(request, template, context)
 
 
 class PlaceDetailView(DetailView):
     def get_queryset(self):
-        return Place.objects.published().for_detail().prefetch_related(
-            Prefetch("case_studies", queryset=published_case_studies())
+        return (
+            Place.objects.published()
+            .for_detail()
+            .prefetch_related(Prefetch("case_studies", queryset=published_case_studies()))
         )
+
     template_name = "catalogue/place_detail.html"
 
     def get_context_data(self, **kwargs):
@@ -45,27 +135,29 @@ class PlaceDetailView(DetailView):
         for lesson in place.lessons.all():
             lessons_by_kind.setdefault(lesson.get_kind_display(), []).append(lesson)
         context["lessons_by_kind"] = lessons_by_kind
+        context["similar_places"] = place.similar()
         return context
 
 
-class TerritoryDetailView(DetailView):
-    queryset = Territory.objects.select_related("parent__parent__parent__parent")
-    template_name = "catalogue/territory_detail.html"
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["places"] = places_within(self.object).for_listing().distinct()
-        context["children"] = self.object.children.annotate(
-            place_count=Count("places", filter=Q(places__editorial_status="published"))
-        )
-        return context
+def territory_detail(request, slug):
+    territory = get_object_or_404(
+        Territory.objects.select_related("parent__parent__parent__parent", "population_source"),
+        slug=slug,
+    )
+    context = directory_context(request, places_within(territory))
+    context["territory"] = territory
+    context["children"] = territory.children.annotate(
+        place_count=Count("places", filter=Q(places__editorial_status="published"))
+    ).filter(place_count__gt=0)
+    template = "catalogue/territory_detail.html"
+    if request.headers.get("X-Requested-With") == "fetch":
+        template = "catalogue/includes/directory.html"
+    return render(request, template, context)
 
 
 class SourceListView(ListView):
     queryset = Source.objects.annotate(
-        place_count=Count(
-            "places", filter=Q(places__editorial_status="published"), distinct=True
-        ),
+        place_count=Count("places", filter=Q(places__editorial_status="published"), distinct=True),
         case_count=Count(
             "case_studies", filter=Q(case_studies__editorial_status="published"), distinct=True
         ),
@@ -79,4 +171,5 @@ class SourceDetailView(DetailView):
             Prefetch("places", queryset=Place.objects.published().for_listing()),
             Prefetch("case_studies", queryset=published_case_studies()),
         )
+
     template_name = "catalogue/source_detail.html"

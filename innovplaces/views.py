@@ -23,10 +23,14 @@ def home(request):
     )
     settings = [(value, label, setting_counts.get(value, 0)) for value, label in Setting.choices]
     latest = CaseStudy.objects.published().for_listing().order_by("-updated_at", "title")[:6]
-    return render(request, "home.html", {
-        "kinds": kinds,
-        "settings": settings,
-        "place_count": Place.objects.published().count(),
-        "case_count": CaseStudy.objects.published().count(),
-        "latest_case_studies": latest,
-    })
+    return render(
+        request,
+        "home.html",
+        {
+            "kinds": kinds,
+            "settings": settings,
+            "place_count": Place.objects.published().count(),
+            "case_count": CaseStudy.objects.published().count(),
+            "latest_case_studies": latest,
+        },
+    )

@@ -26,11 +26,12 @@ _counter = itertools.count(1)
 
 
 def pytest_collection_modifyitems(config, items):
-    """On CI's PostgreSQL run a PostgreSQL-only test must run, never skip."""
+    """Browser tests run last: their live server empties the database after each test."""
     if os.environ.get("REQUIRE_POSTGRES") and os.environ.get("DATABASE_URL", "").startswith(
         "sqlite"
     ):
         raise pytest.UsageError("REQUIRE_POSTGRES is set but DATABASE_URL is SQLite")
+    items.sort(key=lambda item: "/e2e/" in str(item.path))
 
 
 @pytest.fixture(autouse=True)
@@ -68,7 +69,7 @@ def unique(prefix):
 
 
 @pytest.fixture
-def make_source(db):
+def make_source(corpus):
     def make(**fields):
         slug = fields.pop("slug", unique("source"))
         fields.setdefault("title", f"Document {slug}")
@@ -78,7 +79,7 @@ def make_source(db):
 
 
 @pytest.fixture
-def make_territory(db):
+def make_territory(corpus):
     def make(name=None, kind=Territory.Kind.COMMUNE, parent=None, **fields):
         name = name or unique("Commune")
         if parent is None and kind == Territory.Kind.COMMUNE:
@@ -141,8 +142,11 @@ def make_case_study(db, make_source):
         case.places.set(places)
         for order in range(1, sections + 1):
             Section.objects.create(
-                case_study=case, order=order, kind="contexte",
-                heading=f"Partie {order}", body=f"Texte de la partie {order}.",
+                case_study=case,
+                order=order,
+                kind="contexte",
+                heading=f"Partie {order}",
+                body=f"Texte de la partie {order}.",
             )
         return case
 

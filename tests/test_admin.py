@@ -13,7 +13,8 @@ def editor_client(client, django_user_model, corpus):
 
 def registered_models():
     return [
-        model for model in admin.site._registry
+        model
+        for model in admin.site._registry
         if model._meta.app_label in {"catalogue", "casestudies"}
     ]
 
@@ -33,11 +34,16 @@ def test_admin_changelist_add_and_change_pages_answer(editor_client, model):
 
 
 def test_every_model_of_both_apps_is_in_the_admin():
-    models = [*apps.get_app_config("catalogue").get_models(),
-              *apps.get_app_config("casestudies").get_models()]
+    models = [
+        *apps.get_app_config("catalogue").get_models(),
+        *apps.get_app_config("casestudies").get_models(),
+    ]
     inline_only = {"Section", "ComparisonRow", "ComparisonColumn", "ComparisonCell"}
-    missing = [m.__name__ for m in models
-               if m not in admin.site._registry and m.__name__ not in inline_only]
+    missing = [
+        m.__name__
+        for m in models
+        if m not in admin.site._registry and m.__name__ not in inline_only
+    ]
     assert missing == []
 
 
@@ -47,16 +53,26 @@ def test_an_editor_creates_a_place_with_a_figure_in_the_admin(editor_client):
     url = reverse("admin:catalogue_place_add")
     source = Source.objects.first()
     data = {
-        "name": "Tiers-lieu de Test", "slug": "tiers-lieu-de-test", "aliases": "[]",
+        "name": "Tiers-lieu de Test",
+        "slug": "tiers-lieu-de-test",
+        "aliases": "[]",
         "kinds": [PlaceKind.objects.get(slug="tiers-lieu").pk],
-        "editorial_status": "published", "territory": Territory.objects.get(slug="drome-26").pk,
-        "setting": "rural", "status": "active", "summary": "Un lieu créé par un éditeur.",
-        "figures-TOTAL_FORMS": "1", "figures-INITIAL_FORMS": "0",
+        "editorial_status": "published",
+        "territory": Territory.objects.get(slug="drome-26").pk,
+        "setting": "rural",
+        "status": "active",
+        "summary": "Un lieu créé par un éditeur.",
+        "figures-TOTAL_FORMS": "1",
+        "figures-INITIAL_FORMS": "0",
         "figures-0-indicator": Indicator.objects.get(slug="surface_m2").pk,
-        "figures-0-value": "350", "figures-0-headline": "on",
-        "figures-0-source": source.pk, "figures-0-section": "Fiche d'identité",
-        "fundings-TOTAL_FORMS": "0", "fundings-INITIAL_FORMS": "0",
-        "lessons-TOTAL_FORMS": "0", "lessons-INITIAL_FORMS": "0",
+        "figures-0-value": "350",
+        "figures-0-headline": "on",
+        "figures-0-source": source.pk,
+        "figures-0-section": "Fiche d'identité",
+        "fundings-TOTAL_FORMS": "0",
+        "fundings-INITIAL_FORMS": "0",
+        "lessons-TOTAL_FORMS": "0",
+        "lessons-INITIAL_FORMS": "0",
     }
     response = editor_client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
@@ -70,13 +86,21 @@ def test_an_editor_creates_a_case_study_with_sections_in_the_admin(editor_client
     from catalogue.models import Source
 
     data = {
-        "title": "Nouvelle étude", "slug": "nouvelle-etude", "kind": "monograph",
-        "source": Source.objects.first().pk, "editorial_status": "published",
-        "sections-TOTAL_FORMS": "2", "sections-INITIAL_FORMS": "0",
-        "sections-0-order": "1", "sections-0-kind": "contexte",
-        "sections-0-heading": "Contexte", "sections-0-body": "Un *texte*.",
-        "sections-1-order": "2", "sections-1-kind": "services",
-        "sections-1-heading": "Services", "sections-1-body": "Des services.",
+        "title": "Nouvelle étude",
+        "slug": "nouvelle-etude",
+        "kind": "monograph",
+        "source": Source.objects.first().pk,
+        "editorial_status": "published",
+        "sections-TOTAL_FORMS": "2",
+        "sections-INITIAL_FORMS": "0",
+        "sections-0-order": "1",
+        "sections-0-kind": "contexte",
+        "sections-0-heading": "Contexte",
+        "sections-0-body": "Un *texte*.",
+        "sections-1-order": "2",
+        "sections-1-kind": "services",
+        "sections-1-heading": "Services",
+        "sections-1-body": "Des services.",
     }
     response = editor_client.post(reverse("admin:casestudies_casestudy_add"), data)
     assert response.status_code == 302

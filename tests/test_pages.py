@@ -17,8 +17,13 @@ def count_queries(client, url):
 
 
 def test_every_page_of_the_corpus_answers(client, corpus):
-    urls = [reverse("home"), reverse("catalogue:place-list"), reverse("casestudies:case-list"),
-            reverse("casestudies:table-list"), reverse("catalogue:source-list")]
+    urls = [
+        reverse("home"),
+        reverse("catalogue:place-list"),
+        reverse("casestudies:case-list"),
+        reverse("casestudies:table-list"),
+        reverse("catalogue:source-list"),
+    ]
     urls += [p.get_absolute_url() for p in Place.objects.published()]
     urls += [c.get_absolute_url() for c in CaseStudy.objects.published()]
     urls += [t.get_absolute_url() for t in ComparisonTable.objects.all()]
@@ -30,9 +35,13 @@ def test_every_page_of_the_corpus_answers(client, corpus):
 
 
 def test_unknown_slugs_give_404(client, corpus):
-    for name in ("catalogue:place-detail", "catalogue:territory-detail",
-                 "catalogue:source-detail", "casestudies:case-detail",
-                 "casestudies:table-detail"):
+    for name in (
+        "catalogue:place-detail",
+        "catalogue:territory-detail",
+        "catalogue:source-detail",
+        "casestudies:case-detail",
+        "casestudies:table-detail",
+    ):
         assert client.get(reverse(name, args=["nexiste-pas"])).status_code == 404
 
 
@@ -50,9 +59,7 @@ def test_place_text_is_escaped(client, make_place, make_lesson):
     assert "<img src=x" not in html and "&lt;b&gt;gras" in html
 
 
-def test_section_markdown_is_rendered_but_scripts_and_handlers_are_removed(
-    client, make_case_study
-):
+def test_section_markdown_is_rendered_but_scripts_and_handlers_are_removed(client, make_case_study):
     case = make_case_study(sections=1)
     section = case.sections.get()
     section.body = (
@@ -73,10 +80,17 @@ def test_place_page_shows_headline_and_conflicting_figures_with_sources(
 ):
     place = make_place()
     memo = make_source(short_title="Mémento test")
-    make_figure(place, value=27000000, headline=True, source=memo,
-                section="Monographie", label="coût total")
-    make_figure(place, value=2700000, headline=False, source=memo,
-                section="Tableau investissement", label="montant du tableau")
+    make_figure(
+        place, value=27000000, headline=True, source=memo, section="Monographie", label="coût total"
+    )
+    make_figure(
+        place,
+        value=2700000,
+        headline=False,
+        source=memo,
+        section="Tableau investissement",
+        label="montant du tableau",
+    )
     html = client.get(place.get_absolute_url()).content.decode()
     assert "27" in html and "Monographie" in html and "Tableau investissement" in html
     assert "Mémento test" in html
@@ -84,6 +98,7 @@ def test_place_page_shows_headline_and_conflicting_figures_with_sources(
 
 
 # Query counts: a page's cost must not grow with the data it shows.
+
 
 def test_place_list_query_count_does_not_grow_with_places(client, corpus, make_place):
     url = reverse("catalogue:place-list")
@@ -127,8 +142,9 @@ def test_comparison_table_query_count_is_fixed(client, corpus):
         assert count_queries(client, table.get_absolute_url()) == 5 + 2 * has_indicators
 
 
-@pytest.mark.parametrize("name", ["home", "catalogue:source-list", "casestudies:case-list",
-                                  "casestudies:table-list"])
+@pytest.mark.parametrize(
+    "name", ["home", "catalogue:source-list", "casestudies:case-list", "casestudies:table-list"]
+)
 def test_index_pages_query_counts_do_not_grow(client, corpus, make_place, make_case_study, name):
     url = reverse(name)
     before = count_queries(client, url)

@@ -34,3 +34,18 @@ def amount(value):
 @register.filter
 def grouped(value):
     return _plain(value)
+
+
+@register.simple_tag(takes_context=True)
+def without_param(context, name):
+    """The current URL's query string without ``name`` (and back to page one)."""
+    query = context["request"].GET.copy()
+    query.pop(name, None)
+    query.pop("page", None)
+    return f"?{query.urlencode()}" if query else "?"
+
+
+@register.filter
+def field_label(form, name):
+    field = form.fields.get(name)
+    return field.label if field is not None else name

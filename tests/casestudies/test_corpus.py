@@ -21,8 +21,10 @@ def export(corpus):
 
 def test_every_object_of_the_corpus_passes_model_validation(corpus):
     checked = 0
-    for model in [*apps.get_app_config("catalogue").get_models(),
-                  *apps.get_app_config("casestudies").get_models()]:
+    for model in [
+        *apps.get_app_config("catalogue").get_models(),
+        *apps.get_app_config("casestudies").get_models(),
+    ]:
         for obj in model.objects.all():
             obj.full_clean()
             checked += 1
@@ -51,18 +53,40 @@ def test_the_memento_brings_its_nine_places_with_their_monographs(corpus):
 
 
 PLACE_FIELDS = {
-    "slug": str, "name": str, "aliases": list, "kinds": list, "setting": str,
-    "setting_as_stated": str, "commune": (str, type(None)), "departement": (str, type(None)),
-    "region": (str, type(None)), "territory": (dict, type(None)), "legal_form": str,
-    "year_opened": (int, type(None)), "figures": list, "funders": list, "services": list,
-    "lessons": list, "case_studies": list, "sources": list,
+    "slug": str,
+    "name": str,
+    "aliases": list,
+    "kinds": list,
+    "setting": str,
+    "setting_as_stated": str,
+    "commune": (str, type(None)),
+    "departement": (str, type(None)),
+    "region": (str, type(None)),
+    "territory": (dict, type(None)),
+    "legal_form": str,
+    "year_opened": (int, type(None)),
+    "figures": list,
+    "funders": list,
+    "services": list,
+    "lessons": list,
+    "case_studies": list,
+    "sources": list,
 }
 FIGURE_FIELDS = {
-    "indicator": str, "value": (int, float), "value_max": (int, float, type(None)),
-    "year": (int, type(None)), "label": str, "headline": bool, "source": str, "section": str,
+    "indicator": str,
+    "value": (int, float),
+    "value_max": (int, float, type(None)),
+    "year": (int, type(None)),
+    "label": str,
+    "headline": bool,
+    "source": str,
+    "section": str,
 }
 FUNDER_FIELDS = {
-    "name": str, "kind": str, "purpose": str, "amount_eur": (int, float, type(None)),
+    "name": str,
+    "kind": str,
+    "purpose": str,
+    "amount_eur": (int, float, type(None)),
     "share_pct": (int, float, type(None)),
 }
 
@@ -89,8 +113,17 @@ def test_export_follows_the_catalogue_contract(export):
         for lesson in place["lessons"]:
             assert set(lesson) == {"kind", "theme", "text"}
     for case in export["case_studies"]:
-        assert_shape(case, {"slug": str, "title": str, "kind": str, "places": list,
-                            "source": str, "sections": list})
+        assert_shape(
+            case,
+            {
+                "slug": str,
+                "title": str,
+                "kind": str,
+                "places": list,
+                "source": str,
+                "sections": list,
+            },
+        )
         for section in case["sections"]:
             assert set(section) == {"kind", "heading", "body"}
     known_places = set(slugs)

@@ -10,18 +10,36 @@ from catalogue.models import Place
 EXPECTED_PLACES = {
     # Mémento « Lieux d'innovation »: its nine monographs.
     "memento-lieux-innovation": {
-        "mecateam", "archeomed", "samoa-quartier-creation", "silver-innov", "spn-poitiers",
-        "fab-lab-crest", "organic-vallee", "linkub-nevers", "tremplin-entreprises-pays-bruche",
+        "mecateam",
+        "archeomed",
+        "samoa-quartier-creation",
+        "silver-innov",
+        "spn-poitiers",
+        "fab-lab-crest",
+        "organic-vallee",
+        "linkub-nevers",
+        "tremplin-entreprises-pays-bruche",
     },
     # Round table: its testimonies (Silver Valley is the memento's place, extended).
     "table-ronde-clusters-lieux-innovation": {
-        "numa-paris", "silver-innov", "plaine-images", "essonne-developpement",
+        "numa-paris",
+        "silver-innov",
+        "plaine-images",
+        "essonne-developpement",
     },
     # Labo de l'ESS: the twelve PTCE studied.
     "labo-ess-ptce-etudes-de-cas": {
-        "pole-sud-aquitain", "eco-domaine-bouquetot", "coursive-boutaric", "les-articulteurs",
-        "eoliennes-en-pays-de-vilaine", "de-fil-en-reseaux", "lille-metropole-solidaire",
-        "fontaine-o-livres", "paris-mix", "pole-sud-archer", "culture-et-cooperation",
+        "pole-sud-aquitain",
+        "eco-domaine-bouquetot",
+        "coursive-boutaric",
+        "les-articulteurs",
+        "eoliennes-en-pays-de-vilaine",
+        "de-fil-en-reseaux",
+        "lille-metropole-solidaire",
+        "fontaine-o-livres",
+        "paris-mix",
+        "pole-sud-archer",
+        "culture-et-cooperation",
         "domb-innov",
     },
 }
@@ -36,7 +54,8 @@ def test_every_case_of_the_source_is_in_the_catalogue(corpus, source):
 def test_a_place_described_by_two_sources_is_one_place_with_both(corpus):
     silver = Place.objects.get(slug="silver-innov")
     assert set(silver.sources.values_list("slug", flat=True)) == {
-        "memento-lieux-innovation", "table-ronde-clusters-lieux-innovation"
+        "memento-lieux-innovation",
+        "table-ronde-clusters-lieux-innovation",
     }
     assert silver.figures.filter(headline=True).exists()
 
@@ -53,8 +72,7 @@ def test_the_checks_notice_an_incomplete_place(corpus, make_place):
 
 def test_the_checks_notice_two_places_with_the_same_name(corpus, make_place):
     make_place(name="Fab Lab de Crest")
-    assert any("share the name or alias" in line and "fab-lab-crest" in line
-               for line in problems())
+    assert any("share the name or alias" in line and "fab-lab-crest" in line for line in problems())
 
 
 def corpus_texts():

@@ -50,18 +50,20 @@ def test_slugs_are_unique(make_place):
 
 def test_section_order_is_unique_within_a_case_study(make_case_study):
     case = make_case_study(sections=1)
-    refuses(
-        lambda: Section.objects.create(case_study=case, order=1, heading="Doublon", body="x")
-    )
+    refuses(lambda: Section.objects.create(case_study=case, order=1, heading="Doublon", body="x"))
 
 
 def test_place_takes_its_departement_and_region_from_its_territory(make_territory, make_place):
-    epci = make_territory("CC test", kind=Territory.Kind.EPCI,
-                          parent=Territory.objects.get(slug="ille-et-vilaine-35"))
+    epci = make_territory(
+        "CC test", kind=Territory.Kind.EPCI, parent=Territory.objects.get(slug="ille-et-vilaine-35")
+    )
     commune = make_territory("Commune test", parent=epci)
     place = make_place(territory=commune)
     assert place.departement.insee_code == "35"
     assert place.region.slug == "bretagne"
     assert [t.name for t in place.territory_chain()] == [
-        "Commune test", "CC test", "Ille-et-Vilaine", "Bretagne"
+        "Commune test",
+        "CC test",
+        "Ille-et-Vilaine",
+        "Bretagne",
     ]

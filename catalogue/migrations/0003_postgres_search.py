@@ -1,0 +1,28 @@
+from django.contrib.postgres.operations import TrigramExtension, UnaccentExtension
+from django.db import migrations
+
+# PostgreSQL only: both operations and the index do nothing on other databases.
+GIN_INDEX = (
+    "CREATE INDEX IF NOT EXISTS catalogue_place_search_vector_gin "
+    "ON catalogue_place USING gin (search_vector)"
+)
+
+
+def create_gin_index(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(GIN_INDEX)
+
+
+def drop_gin_index(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("DROP INDEX IF EXISTS catalogue_place_search_vector_gin")
+
+
+class Migration(migrations.Migration):
+    dependencies = [("catalogue", "0002_search_and_headlines")]
+
+    operations = [
+        UnaccentExtension(),
+        TrigramExtension(),
+        migrations.RunPython(create_gin_index, drop_gin_index),
+    ]

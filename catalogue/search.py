@@ -1,0 +1,142 @@
+"""Full-text search over places.
+
+Each place carries a search document (title: name and aliases; body: kinds, services,
+territories, carrier, summary, lessons and the text of its case studies), rebuilt by
+`reindex`. PostgreSQL matches it with its French configuration on accent-folded text and
+ranks by relevance; SQLite, the local default, matches every query word (folded, plural
+endings dropped) in an accent-free copy.
+"""
+
+import re
+
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connection
+from django.db.models import Case, F, Func, IntegerField, Prefetch, Value, When
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
+from .models import Lesson, Place
+from .text import fold
+
+MAX_QUERY_LENGTH = 200
+MAX_TERMS = 12
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def stem(word):
+    """A crude French stem for the SQLite fallback and highlighting: drop plural endings."""
+    if len(word) > 4 and word.endswith("aux"):
+        return word[:-3] + "a"
+    if len(word) > 3 and word[-1] in "sx":
+        return word[:-1]
+    return word
+
+
+def query_terms(query):
+    """Folded, stemmed words of a query, without one-letter words, at most MAX_TERMS."""
+    words = [stem(w) for w in _WORD.findall(fold(query)) if len(w) > 1]
+    return list(dict.fromkeys(words))[:MAX_TERMS]
+
+
+def is_postgresql():
+    return connection.vendor == "postgresql"
+
+
+def search(queryset, query):
+    """Places matching ``query``, annotated with `rank` (higher is more relevant)."""
+    terms = query_terms(query)
+    if not terms:
+        return queryset.none().annotate(rank=Value(0, output_field=IntegerField()))
+    if is_postgresql():
+        ts_query = SearchQuery(fold(query), config="french", search_type="websearch")
+        return queryset.filter(search_vector=ts_query).annotate(
+            rank=SearchRank(F("search_vector"), ts_query)
+        )
+    for term in terms:
+        queryset = queryset.filter(search_folded__contains=term)
+    title_hits = [When(search_title__icontains=term, then=Value(1)) for term in terms[:1]]
+    return queryset.annotate(rank=Case(*title_hits, default=Value(0), output_field=IntegerField()))
+
+
+def highlight(text, query):
+    """Escape ``text`` and wrap the words that match the query in <mark>."""
+    terms = [t for t in query_terms(query or "") if len(t) > 2]
+    if not terms:
+        return escape(text)
+
+    def mark(match):
+        word = match.group(0)
+        if any(fold(word).startswith(term[: max(3, len(term) - 1)]) for term in terms):
+            return f"<mark>{escape(word)}</mark>"
+        return escape(word)
+
+    parts, last = [], 0
+    for match in _WORD.finditer(text):
+        parts.append(escape(text[last : match.start()]))
+        parts.append(mark(match))
+        last = match.end()
+    parts.append(escape(text[last:]))
+    return mark_safe("".join(parts))
+
+
+def places_for_indexing(queryset):
+    return queryset.select_related("territory__parent__parent__parent__parent").prefetch_related(
+        "kinds",
+        "services",
+        Prefetch("lessons", queryset=Lesson.objects.only("place_id", "text")),
+        "case_studies__sections",
+    )
+
+
+def document(place):
+    """(title, body) of a place; follows what `places_for_indexing` fetches."""
+    title = " ".join([place.name, *place.aliases])
+    body = [
+        *(k.name for k in place.kinds.all()),
+        *(s.name for s in place.services.all()),
+        *(t.name for t in place.territory_chain()),
+        place.carrier,
+        place.setting_as_stated,
+        place.summary,
+        *(lesson.text for lesson in place.lessons.all()),
+    ]
+    for case in place.case_studies.all():
+        body.append(case.title)
+        body.extend(f"{s.heading} {s.body}" for s in case.sections.all())
+    return title, "\n".join(part for part in body if part)
+
+
+def reindex(queryset=None, batch_size=500):
+    """Rebuild the search document of the given places (all by default); returns changes."""
+    queryset = Place.objects.all() if queryset is None else queryset
+    changed = 0
+    pks = list(queryset.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(pks), batch_size):
+        batch = pks[start : start + batch_size]
+        stale = []
+        for place in places_for_indexing(Place.objects.filter(pk__in=batch)):
+            title, body = document(place)
+            folded = fold(f"{title}\n{body}")
+            if (place.search_title, place.search_body, place.search_folded) != (
+                title,
+                body,
+                folded,
+            ) or (is_postgresql() and place.search_vector is None):
+                place.search_title, place.search_body, place.search_folded = title, body, folded
+                stale.append(place)
+        if stale:
+            Place.objects.bulk_update(stale, ["search_title", "search_body", "search_folded"])
+            if is_postgresql():
+                update_vectors([p.pk for p in stale])
+            changed += len(stale)
+    return changed
+
+
+def update_vectors(pks):
+    def unaccent(field):
+        return Func(F(field), function="unaccent")
+
+    Place.objects.filter(pk__in=pks).update(
+        search_vector=SearchVector(unaccent("search_title"), weight="A", config="french")
+        + SearchVector(unaccent("search_body"), weight="C", config="french")
+    )

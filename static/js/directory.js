@@ -1,0 +1,73 @@
+// Progressive enhancement of the directory: filters apply without a full page reload,
+// the URL keeps the whole state (shareable, back button works). Without JavaScript the
+// form submits normally.
+(function () {
+  "use strict";
+  var container = document.getElementById("directory");
+  if (!container || !window.fetch || !window.history.pushState) return;
+
+  var pending = null;
+
+  function load(url, push) {
+    if (pending) pending.abort();
+    pending = new AbortController();
+    container.setAttribute("aria-busy", "true");
+    return fetch(url, { headers: { "X-Requested-With": "fetch" }, signal: pending.signal })
+      .then(function (response) {
+        if (!response.ok) throw new Error(response.status);
+        return response.text();
+      })
+      .then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var fresh = doc.getElementById("directory");
+        if (!fresh) throw new Error("no directory in response");
+        var focused = document.activeElement && document.activeElement.id;
+        container.innerHTML = fresh.innerHTML;
+        if (push) window.history.pushState({ directory: true }, "", url);
+        if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
+        container.removeAttribute("aria-busy");
+      })
+      .catch(function (error) {
+        if (error.name === "AbortError") return;
+        window.location.href = url;  // fall back to a normal page load
+      });
+  }
+
+  function formUrl(form) {
+    var params = new URLSearchParams(new FormData(form));
+    // Drop empty values so shared URLs stay short.
+    Array.from(params.keys()).forEach(function (key) {
+      if (!params.getAll(key).some(Boolean)) params.delete(key);
+    });
+    var query = params.toString();
+    return window.location.pathname + (query ? "?" + query : "");
+  }
+
+  var typing = null;
+  container.addEventListener("change", function (event) {
+    var form = event.target.form;
+    if (!form || form.id !== "directory-form" || event.target.name === "q") return;
+    load(formUrl(form), true);
+  });
+  container.addEventListener("input", function (event) {
+    if (event.target.name !== "q") return;
+    clearTimeout(typing);
+    var form = event.target.form;
+    typing = setTimeout(function () { load(formUrl(form), true); }, 350);
+  });
+  container.addEventListener("submit", function (event) {
+    if (event.target.id !== "directory-form") return;
+    event.preventDefault();
+    load(formUrl(event.target), true);
+  });
+  container.addEventListener("click", function (event) {
+    var link = event.target.closest("a");
+    if (!link || !container.contains(link) || link.closest(".result-list")) return;
+    if (link.getAttribute("href").charAt(0) !== "?") return;
+    event.preventDefault();
+    load(window.location.pathname + link.getAttribute("href"), true);
+  });
+  window.addEventListener("popstate", function () {
+    load(window.location.href, false);
+  });
+})();
