@@ -1,4 +1,14 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.db import transaction
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from catalogue.models import Place
 
 from .models import (
     CaseStudy,
@@ -8,6 +18,7 @@ from .models import (
     ComparisonTable,
     Section,
 )
+from .tables import MAX_PLACES, available_dimensions, parse_dimensions
 
 
 class SectionInline(admin.StackedInline):
@@ -54,6 +65,36 @@ class CellInline(admin.TabularInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+class SaveComparisonForm(forms.Form):
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=300)
+    slug = forms.SlugField(label=gettext_lazy("Slug"), max_length=120)
+    intro = forms.CharField(
+        label=gettext_lazy("Introduction"), widget=forms.Textarea, required=False
+    )
+    lieux = forms.CharField(widget=forms.HiddenInput)
+    colonnes = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def clean_slug(self):
+        slug = self.cleaned_data["slug"]
+        if ComparisonTable.objects.filter(slug=slug).exists():
+            raise forms.ValidationError(_("A table with this slug already exists."))
+        return slug
+
+    def clean(self):
+        data = super().clean()
+        slugs = [s for s in data.get("lieux", "").split(",") if s]
+        places = {p.slug: p for p in Place.objects.filter(slug__in=slugs)}
+        if not places:
+            raise forms.ValidationError(_("Choose at least one existing place."))
+        if len(slugs) > MAX_PLACES:
+            raise forms.ValidationError(_("At most %(max)s places.") % {"max": MAX_PLACES})
+        data["places"] = [places[s] for s in slugs if s in places]
+        data["dimensions"], _unknown = parse_dimensions(
+            data.get("colonnes", ""), available_dimensions()
+        )
+        return data
+
+
 @admin.register(ComparisonTable)
 class ComparisonTableAdmin(admin.ModelAdmin):
     list_display = ["title", "source", "section", "checked_on"]
@@ -63,3 +104,76 @@ class ComparisonTableAdmin(admin.ModelAdmin):
     autocomplete_fields = ["source"]
     list_select_related = ["source"]
     inlines = [RowInline, ColumnInline, CellInline]
+
+    def get_urls(self):
+        return [
+            path(
+                "from-comparison/",
+                self.admin_site.admin_view(self.from_comparison),
+                name="casestudies_comparisontable_from_comparison",
+            ),
+            *super().get_urls(),
+        ]
+
+    def from_comparison(self, request):
+        """Save a comparison composed on the public site as an editable table."""
+        if not self.has_add_permission(request):
+            return redirect("admin:index")
+        source = request.POST if request.method == "POST" else None
+        initial = {
+            "lieux": request.GET.get("lieux", ""),
+            "colonnes": request.GET.get("colonnes", ""),
+        }
+        form = SaveComparisonForm(source, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            table = self.create_table(form.cleaned_data)
+            messages.success(request, _("Comparison table saved."))
+            return redirect(reverse("admin:casestudies_comparisontable_change", args=[table.pk]))
+        if not form.is_bound and initial["lieux"]:
+            title = _("Comparison of %(count)s places") % {
+                "count": len([s for s in initial["lieux"].split(",") if s])
+            }
+            form.initial.update(title=title, slug=slugify(title))
+        return TemplateResponse(
+            request,
+            "admin/casestudies/save_comparison.html",
+            {
+                **self.admin_site.each_context(request),
+                "form": form,
+                "opts": self.model._meta,
+                "title": _("Save a comparison as a table"),
+            },
+        )
+
+    @transaction.atomic
+    def create_table(self, data):
+        table = ComparisonTable.objects.create(
+            slug=data["slug"], title=data["title"], intro=data["intro"]
+        )
+        ComparisonRow.objects.bulk_create(
+            [
+                ComparisonRow(table=table, place=place, order=order)
+                for order, place in enumerate(data["places"], start=1)
+            ]
+        )
+        kinds = {
+            "indicator": ComparisonColumn.Kind.INDICATOR,
+            "attribute": ComparisonColumn.Kind.ATTRIBUTE,
+            "section": ComparisonColumn.Kind.SECTION,
+        }
+        ComparisonColumn.objects.bulk_create(
+            [
+                ComparisonColumn(
+                    table=table,
+                    order=order,
+                    key=slugify(d.key)[:60],
+                    label=d.label,
+                    kind=kinds[d.kind],
+                    indicator=d.indicator,
+                    attribute=d.attribute,
+                    section_kind=d.section_kind,
+                )
+                for order, d in enumerate(data["dimensions"], start=1)
+            ]
+        )
+        return table

@@ -24,6 +24,7 @@ from casestudies.models import (
     ComparisonTable,
     Section,
 )
+from casestudies.search import reindex_case_studies
 from catalogue.models import (
     Figure,
     Funding,
@@ -203,6 +204,7 @@ class Loader:
         self.load_case_studies()
         self.load_tables()
         reindexed = reindex(Place.objects.filter(slug__in=self.cache[Place]))
+        reindexed += reindex_case_studies(CaseStudy.objects.filter(slug__in=self.case_slugs))
         if reindexed:
             self.report.updated["search documents"] += reindexed
         return self.report
@@ -453,6 +455,7 @@ class Loader:
         }
 
     def load_case_studies(self):
+        self.case_slugs = []
         for where, data, source, checked_on in self.corpus():
             for entry in data.get("case_studies") or []:
                 slug = entry["slug"]
@@ -472,6 +475,7 @@ class Loader:
                     "checked_on": checked_on,
                 }
                 case = self.upsert(CaseStudy, {"slug": slug}, values)
+                self.case_slugs.append(slug)
                 places = [self.get(Place, p, where_case) for p in entry.get("places", [])]
                 self.set_m2m(case, "places", places)
                 self.sync_sections(case, entry.get("sections") or [])

@@ -84,6 +84,9 @@ class CaseStudy(NaturalKeyMixin, models.Model):
     )
     checked_on = models.DateField(_("last checked against its source"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Lower-case, accent-free copy of the title, summary and sections, rebuilt by
+    # casestudies.search.reindex_case_studies: what the case-study search matches.
+    search_folded = models.TextField(blank=True, editable=False)
 
     objects = CaseStudyQuerySet.as_manager()
 

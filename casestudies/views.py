@@ -1,19 +1,64 @@
-from django.db.models import Prefetch
-from django.views.generic import DetailView, ListView
+import csv
+import json
 
-from catalogue.models import Figure, Lesson, Place
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from .models import CaseStudy, ComparisonCell, ComparisonTable, Section
-from .tables import build_grid
+from catalogue.models import Figure, Lesson, Place, Setting
+from catalogue.views import COMPARE_SESSION_KEY
+
+from . import citation, pdf
+from .filters import CaseStudyFilter, LessonFilter, SectionFilter
+from .models import CaseStudy, ComparisonCell, ComparisonRow, ComparisonTable, Section, SectionKind
+from .tables import (
+    MAX_PLACES,
+    available_dimensions,
+    build_comparison,
+    build_grid,
+    cell_as_text,
+    parse_dimensions,
+    place_queryset_for,
+    places_for_comparison,
+)
+
+SELECTION_KEY = COMPARE_SESSION_KEY
 
 
-class CaseStudyListView(ListView):
-    queryset = CaseStudy.objects.published().for_listing().order_by("source__slug", "kind", "title")
-    template_name = "casestudies/casestudy_list.html"
+def filtered(filter_class, request, queryset):
+    """Apply the valid filters; invalid values are reported by the form and ignored."""
+    filterset = filter_class(request.GET, queryset=queryset)
+    filterset.is_valid()
+    for name, value in filterset.form.cleaned_data.items():
+        queryset = filterset.filters[name].filter(queryset, value)
+    return filterset, queryset
 
 
-class CaseStudyDetailView(DetailView):
-    queryset = (
+def case_list(request):
+    base = CaseStudy.objects.published().for_listing().order_by("source__slug", "kind", "title")
+    filterset, cases = filtered(CaseStudyFilter, request, base)
+    page = Paginator(cases, 30).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "casestudies/casestudy_list.html",
+        {
+            "filter": filterset,
+            "form": filterset.form,
+            "page_obj": page,
+            "paginator": page.paginator,
+            "section_kinds": SectionKind.choices,
+        },
+    )
+
+
+def case_detail_queryset():
+    return (
         CaseStudy.objects.published()
         .select_related("source")
         .prefetch_related(
@@ -28,9 +73,9 @@ class CaseStudyDetailView(DetailView):
                     "kinds",
                     Prefetch(
                         "figures",
-                        queryset=Figure.objects.filter(headline=True).select_related(
-                            "indicator", "source"
-                        ),
+                        queryset=Figure.objects.filter(headline=True)
+                        .select_related("indicator", "source")
+                        .order_by("indicator__position"),
                     ),
                 ),
             ),
@@ -40,23 +85,358 @@ class CaseStudyDetailView(DetailView):
             ),
         )
     )
-    template_name = "casestudies/casestudy_detail.html"
 
 
-class ComparisonTableListView(ListView):
-    queryset = ComparisonTable.objects.select_related("source")
-    template_name = "casestudies/comparisontable_list.html"
+def related_case_studies(case, limit=6):
+    """Other texts on the same kind of place, in the same setting, or from the same source."""
+    places = list(case.places.all())
+    kind_ids = {kind.pk for place in places for kind in place.kinds.all()}
+    settings = {place.setting for place in places if place.setting}
+    return (
+        CaseStudy.objects.published()
+        .exclude(pk=case.pk)
+        .filter(
+            Q(places__kinds__in=kind_ids)
+            | Q(places__setting__in=settings)
+            | Q(source=case.source_id)
+        )
+        .annotate(
+            shared_kinds=Count(
+                "places__kinds", filter=Q(places__kinds__in=kind_ids), distinct=True
+            ),
+            same_setting=Count("places", filter=Q(places__setting__in=settings), distinct=True),
+        )
+        .select_related("source")
+        .order_by("-shared_kinds", "-same_setting", "title")[:limit]
+    )
 
 
-class ComparisonTableDetailView(DetailView):
-    queryset = ComparisonTable.objects.select_related("source").prefetch_related(
+def case_detail(request, slug):
+    case = get_object_or_404(case_detail_queryset(), slug=slug)
+    notes = []  # every figure of the side panel gets a numbered note naming its source
+    for place in case.places.all():
+        for figure in place.figures.all():
+            notes.append(figure)
+            figure.note_number = len(notes)
+    return render(
+        request,
+        "casestudies/casestudy_detail.html",
+        {
+            "casestudy": case,
+            "figure_notes": notes,
+            "related": related_case_studies(case),
+            "reference": citation.reference(case),
+        },
+    )
+
+
+def case_pdf(request, slug):
+    case = get_object_or_404(case_detail_queryset(), slug=slug)
+    try:
+        document = pdf.render_case_study(request, case)
+    except pdf.PDFUnavailable as error:
+        return HttpResponse(str(error), status=503, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(document, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{case.slug}.pdf"'
+    return response
+
+
+def case_citation(request, slug, fmt):
+    case = get_object_or_404(CaseStudy.objects.published().select_related("source"), slug=slug)
+    url = request.build_absolute_uri(case.get_absolute_url())
+    if fmt == "bib":
+        response = HttpResponse(
+            citation.bibtex(case, url), content_type="application/x-bibtex; charset=utf-8"
+        )
+        name = f"{case.slug}.bib"
+    else:
+        response = HttpResponse(
+            json.dumps([citation.csl_json(case, url)], ensure_ascii=False, indent=2),
+            content_type="application/vnd.citationstyles.csl+json; charset=utf-8",
+        )
+        name = f"{case.slug}.json"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def sections_across(request, kind):
+    labels = dict(SectionKind.choices)
+    if kind not in labels:
+        raise Http404(_("Unknown kind of section."))
+    base = (
+        Section.objects.filter(
+            kind=kind, case_study__editorial_status=CaseStudy.EditorialStatus.PUBLISHED
+        )
+        .select_related("case_study__source")
+        .prefetch_related(
+            Prefetch(
+                "case_study__places", queryset=Place.objects.only("pk", "slug", "name", "setting")
+            )
+        )
+        .order_by("case_study__title", "order")
+    )
+    filterset, sections = filtered(SectionFilter, request, base)
+    page = Paginator(sections, 30).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "casestudies/sections_across.html",
+        {
+            "kind": kind,
+            "kind_label": labels[kind],
+            "section_kinds": SectionKind.choices,
+            "filter": filterset,
+            "form": filterset.form,
+            "page_obj": page,
+            "paginator": page.paginator,
+        },
+    )
+
+
+def table_list(request):
+    tables = ComparisonTable.objects.select_related("source").annotate(
+        place_count=Count("rows", distinct=True), column_count=Count("columns", distinct=True)
+    )
+    return render(request, "casestudies/comparisontable_list.html", {"tables": tables})
+
+
+def table_queryset():
+    return ComparisonTable.objects.select_related("source").prefetch_related(
         "columns__indicator",
-        Prefetch("rows__place", queryset=Place.objects.select_related("territory")),
+        Prefetch(
+            "rows",
+            queryset=ComparisonRow.objects.order_by("order").prefetch_related(
+                Prefetch("place", queryset=places_for_comparison(Place.objects.all()))
+            ),
+        ),
         Prefetch("cells", queryset=ComparisonCell.objects.all()),
     )
-    template_name = "casestudies/comparisontable_detail.html"
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["grid"] = build_grid(self.object)
+
+def table_sort(request):
+    key = request.GET.get("tri", "")
+    return key, request.GET.get("ordre") == "desc"
+
+
+def table_detail(request, slug):
+    table = get_object_or_404(table_queryset(), slug=slug)
+    sort_key, descending = table_sort(request)
+    return render(
+        request,
+        "casestudies/comparisontable_detail.html",
+        {
+            "table": table,
+            "grid": build_grid(table, sort_key, descending),
+            "sort_key": sort_key,
+            "descending": descending,
+        },
+    )
+
+
+def csv_response(filename, header, rows):
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.write("\ufeff")  # lets spreadsheet programs read the file as UTF-8
+    writer = csv.writer(response)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return response
+
+
+def table_csv(request, slug):
+    table = get_object_or_404(table_queryset(), slug=slug)
+    grid = build_grid(table, *table_sort(request))
+    return csv_response(
+        f"{table.slug}.csv",
+        [_("Place"), *(column.label for column in grid["columns"])],
+        [[place.name, *(cell_as_text(cell) for cell in cells)] for place, cells in grid["rows"]],
+    )
+
+
+def selected_slugs(request):
+    """Places to compare: from the URL (shareable) or from the visitor's selection."""
+    raw = request.GET.get("lieux")
+    if raw is None:
+        return list(request.session.get(SELECTION_KEY, []))
+    return list(dict.fromkeys(s.strip() for s in raw.split(",") if s.strip()))
+
+
+def comparison_context(request):
+    slugs = selected_slugs(request)
+    available = available_dimensions()
+    # Ticked boxes (a form sent without JavaScript) win over the shareable parameter.
+    raw_columns = ",".join(request.GET.getlist("colonne")) or request.GET.get("colonnes")
+    dimensions, unknown_dimensions = parse_dimensions(raw_columns, available)
+    context = {
+        "slugs": slugs,
+        "dimensions": dimensions,
+        "available": available.values(),
+        "chosen_keys": [d.key for d in dimensions],
+        "max_places": MAX_PLACES,
+        "errors": [],
+        "places": [],
+        "rows": [],
+    }
+    if unknown_dimensions:
+        context["errors"].append(
+            _("Unknown columns ignored: %(keys)s.") % {"keys": ", ".join(unknown_dimensions)}
+        )
+    if len(slugs) > MAX_PLACES:
+        context["errors"].append(
+            _("At most %(max)s places can be compared at once; you asked for %(count)s.")
+            % {"max": MAX_PLACES, "count": len(slugs)}
+        )
+        context["too_many"] = True
         return context
+    found = {place.slug: place for place in place_queryset_for(slugs)}
+    unknown = [slug for slug in slugs if slug not in found]
+    if unknown:
+        context["errors"].append(
+            _("Unknown places ignored: %(slugs)s.") % {"slugs": ", ".join(unknown)}
+        )
+    places = [found[slug] for slug in slugs if slug in found]
+    context["places"] = places
+    context["rows"] = build_comparison(places, dimensions)
+    context["share_query"] = "lieux={}&colonnes={}".format(
+        ",".join(p.slug for p in places), ",".join(d.key for d in dimensions)
+    )
+    return context
+
+
+def compare(request):
+    context = comparison_context(request)
+    status = 400 if context.get("too_many") else 200
+    return render(request, "casestudies/compare.html", context, status=status)
+
+
+def compare_csv(request):
+    context = comparison_context(request)
+    if context.get("too_many"):
+        return HttpResponseBadRequest(
+            " ".join(context["errors"]), content_type="text/plain; charset=utf-8"
+        )
+    places, rows = context["places"], context["rows"]
+    header = [_("Place"), *(row["dimension"].label for row in rows)]
+    lines = [
+        [place.name, *(cell_as_text(row["cells"][index]) for row in rows)]
+        for index, place in enumerate(places)
+    ]
+    return csv_response("comparaison.csv", header, lines)
+
+
+@require_POST
+def compare_selection(request):
+    """Add a place to, or remove it from, the visitor's comparison selection."""
+    selection = list(request.session.get(SELECTION_KEY, []))
+    slug = request.POST.get("lieu", "")
+    action = request.POST.get("action")
+    if action == "clear":
+        selection = []
+    elif not Place.objects.published().filter(slug=slug).exists():
+        return HttpResponseBadRequest(_("Unknown place."), content_type="text/plain; charset=utf-8")
+    elif action == "remove":
+        selection = [s for s in selection if s != slug]
+    elif slug not in selection:
+        if len(selection) >= MAX_PLACES:
+            messages.error(
+                request, _("At most %(max)s places can be compared at once.") % {"max": MAX_PLACES}
+            )
+        else:
+            selection.append(slug)
+    request.session[SELECTION_KEY] = selection
+    if request.headers.get("X-Requested-With") == "fetch":
+        return HttpResponse(json.dumps({"selection": selection}), content_type="application/json")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("casestudies:compare")
+    return redirect(target)
+
+
+def lesson_list(request):
+    base = (
+        Lesson.objects.filter(
+            Q(place__editorial_status=Place.EditorialStatus.PUBLISHED)
+            | Q(place=None, case_studies__editorial_status=CaseStudy.EditorialStatus.PUBLISHED)
+        )
+        .select_related("place", "source")
+        .prefetch_related(
+            "cited_places",
+            Prefetch(
+                "case_studies", queryset=CaseStudy.objects.published().only("pk", "slug", "title")
+            ),
+        )
+        .distinct()
+        .order_by("theme", "kind", "pk")
+    )
+    filterset, lessons = filtered(LessonFilter, request, base)
+    lessons = list(lessons)
+    themes = dict(Lesson.Theme.choices)
+    kinds = dict(Lesson.Kind.choices)
+    groups = {}
+    for lesson in lessons:
+        groups.setdefault(lesson.theme, {}).setdefault(lesson.kind, []).append(lesson)
+    grouped = [
+        (
+            theme,
+            themes.get(theme, theme),
+            [(kind, kinds[kind], groups[theme][kind]) for kind in kinds if kind in groups[theme]],
+        )
+        for theme in themes
+        if theme in groups
+    ]
+    return render(
+        request,
+        "casestudies/lesson_list.html",
+        {
+            "filter": filterset,
+            "form": filterset.form,
+            "grouped": grouped,
+            "lesson_count": len(lessons),
+        },
+    )
+
+
+def lesson_themes(request):
+    """How often each theme comes up, by setting: one grouped query over the lessons."""
+    kinds = dict(Lesson.Kind.choices)
+    kind = request.GET.get("kind", "")
+    if kind and kind not in kinds:
+        kind = ""
+    lessons = Lesson.objects.filter(
+        place__editorial_status=Place.EditorialStatus.PUBLISHED
+    ).exclude(place__setting="")
+    if kind:
+        lessons = lessons.filter(kind=kind)
+    counts = {
+        (row["theme"], row["place__setting"]): row["n"]
+        for row in lessons.values("theme", "place__setting").annotate(n=Count("pk")).order_by()
+    }
+    settings = Setting.choices
+    totals = {value: sum(n for (t, s), n in counts.items() if s == value) for value, _l in settings}
+    rows = []
+    for theme, label in Lesson.Theme.choices:
+        cells = []
+        for value, _label in settings:
+            n = counts.get((theme, value), 0)
+            share = round(100 * n / totals[value]) if totals[value] else 0
+            cells.append({"count": n, "share": share, "setting": value})
+        if any(cell["count"] for cell in cells):
+            rows.append(
+                {
+                    "theme": theme,
+                    "label": label,
+                    "cells": cells,
+                    "total": sum(c["count"] for c in cells),
+                }
+            )
+    rows.sort(key=lambda r: -r["total"])
+    return render(
+        request,
+        "casestudies/lesson_themes.html",
+        {
+            "rows": rows,
+            "settings": settings,
+            "totals": totals,
+            "kind": kind,
+            "kinds": Lesson.Kind.choices,
+        },
+    )

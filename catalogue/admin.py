@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
@@ -13,6 +14,10 @@ from .models import (
     Source,
     Territory,
 )
+
+
+# Django 6 assumes https for URLs typed without a scheme; do so already.
+URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
 
 
 class VocabularyAdmin(admin.ModelAdmin):
@@ -33,6 +38,7 @@ class IndicatorAdmin(VocabularyAdmin):
 
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
+    formfield_overrides = URL_FIELDS
     list_display = ["__str__", "publishers", "year", "kind", "checked_on"]
     list_filter = ["kind", "year"]
     search_fields = ["title", "short_title", "publishers", "authors"]
@@ -51,6 +57,7 @@ class TerritoryAdmin(admin.ModelAdmin):
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
+    formfield_overrides = URL_FIELDS
     list_display = ["name", "kind", "slug"]
     list_filter = ["kind"]
     search_fields = ["name", "slug"]
@@ -100,6 +107,7 @@ class LessonInline(admin.StackedInline):
 
 @admin.register(Place)
 class PlaceAdmin(admin.ModelAdmin):
+    formfield_overrides = URL_FIELDS
     list_display = [
         "name",
         "setting",

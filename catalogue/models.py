@@ -5,6 +5,8 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from .text import fold
+
 
 class SlugManager(models.Manager):
     """Natural keys are slugs, so fixtures and exports never depend on primary keys."""
@@ -696,6 +698,8 @@ class Lesson(SourcedMixin, models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=Kind)
     theme = models.CharField(_("theme"), max_length=20, choices=Theme, default=Theme.OTHER)
     text = models.TextField(_("text"))
+    # Lower-case, accent-free copy of the text: what the lessons library search matches.
+    text_folded = models.TextField(blank=True, editable=False)
 
     class Meta:
         ordering = ["kind", "theme", "pk"]
@@ -704,3 +708,7 @@ class Lesson(SourcedMixin, models.Model):
 
     def __str__(self):
         return self.text[:80]
+
+    def save(self, *args, **kwargs):
+        self.text_folded = fold(self.text)
+        super().save(*args, **kwargs)

@@ -12,6 +12,8 @@ from .models import Place, Source, Territory
 from .search import highlight
 
 PAGE_SIZES = (20, 50, 100)
+# The places a visitor ticked for comparison (read by the comparison pages too).
+COMPARE_SESSION_KEY = "compare"
 
 
 def published_case_studies():
@@ -67,6 +69,7 @@ def directory_context(request, base):
         "per_page": page.paginator.per_page,
         "page_sizes": PAGE_SIZES,
         "active_filters": active_filters(filterset),
+        "selection": request.session.get(COMPARE_SESSION_KEY, []),
     }
     if not paginator.count:
         context["suggestions"] = removal_suggestions(filterset, base, context["active_filters"])

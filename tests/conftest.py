@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from casestudies.corpus import load_corpus
 from casestudies.models import CaseStudy, Section
@@ -32,6 +33,15 @@ def pytest_collection_modifyitems(config, items):
     ):
         raise pytest.UsageError("REQUIRE_POSTGRES is set but DATABASE_URL is SQLite")
     items.sort(key=lambda item: "/e2e/" in str(item.path))
+
+
+@pytest.fixture(autouse=True)
+def _french_by_default():
+    """Each test starts in French: a request to /en/ leaves English active in the thread,
+    which would otherwise make the next test's reverse() build English URLs."""
+    translation.activate("fr")
+    yield
+    translation.activate("fr")
 
 
 @pytest.fixture(autouse=True)

@@ -100,15 +100,6 @@ def test_place_page_shows_headline_and_conflicting_figures_with_sources(
 # Query counts: a page's cost must not grow with the data it shows.
 
 
-def test_place_list_query_count_does_not_grow_with_places(client, corpus, make_place):
-    url = reverse("catalogue:place-list")
-    before = count_queries(client, url)
-    for _ in range(25):
-        make_place(kinds=("fab-lab", "coworking"))
-    # count, page of places with territories, kinds prefetch
-    assert count_queries(client, url) == before == 3
-
-
 def test_place_detail_query_count_is_fixed(client, corpus, make_place, make_figure, make_lesson):
     place = make_place(services=("coworking", "formation"))
     for indicator in ("investment_eur", "staff", "surface_m2"):
@@ -118,17 +109,18 @@ def test_place_detail_query_count_is_fixed(client, corpus, make_place, make_figu
         make_lesson(place)
         make_figure(place, headline=False)
     # place with its territory chain, kinds, services, sources, figures, fundings,
-    # lessons, case studies
-    assert count_queries(client, place.get_absolute_url()) == small == 8
+    # lessons, case studies; similar places and their shared services
+    assert count_queries(client, place.get_absolute_url()) == small == 10
     busiest = max(Place.objects.published(), key=lambda p: p.figures.count())
-    assert count_queries(client, busiest.get_absolute_url()) == 8
+    assert count_queries(client, busiest.get_absolute_url()) == 10
 
 
 def test_case_study_query_count_is_fixed(client, corpus):
     for case in CaseStudy.objects.published():
-        # case study + source, sections, places, lessons (with their place); when there
-        # are places: their kinds and headline figures; when there are lessons: cited places
-        expected = 4 + 2 * case.places.exists() + case.lessons.exists()
+        # case study + source, sections, places, lessons (with their place), related case
+        # studies; when there are places: their kinds and headline figures; when there are
+        # lessons: the places they cite
+        expected = 5 + 2 * case.places.exists() + case.lessons.exists()
         assert count_queries(client, case.get_absolute_url()) == expected, case.slug
 
 
@@ -136,10 +128,13 @@ def test_comparison_table_query_count_is_fixed(client, corpus):
     tables = ComparisonTable.objects.all()
     assert tables
     for table in tables:
-        # table + source, columns, rows, places, cells; with indicator columns: the
-        # indicators and the headline figures
+        # table + source, columns, rows, places with their kinds, services, fundings and
+        # headline figures, cells; the indicators of indicator columns; the sections of
+        # section columns
         has_indicators = table.columns.filter(kind="indicator").exists()
-        assert count_queries(client, table.get_absolute_url()) == 5 + 2 * has_indicators
+        has_sections = table.columns.filter(kind="section").exists()
+        expected = 9 + has_indicators + has_sections
+        assert count_queries(client, table.get_absolute_url()) == expected
 
 
 @pytest.mark.parametrize(

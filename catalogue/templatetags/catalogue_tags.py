@@ -49,3 +49,8 @@ def without_param(context, name):
 def field_label(form, name):
     field = form.fields.get(name)
     return field.label if field is not None else name
+
+
+@register.filter
+def in_list(value, items):
+    return value in (items or ())

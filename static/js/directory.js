@@ -71,3 +71,33 @@
     load(window.location.href, false);
   });
 })();
+
+// "Compare" buttons: keep the selection (stored in the session) without leaving the page.
+(function () {
+  "use strict";
+  var directory = document.getElementById("directory");
+  if (!directory || !window.fetch) return;
+  directory.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.classList.contains("compare-toggle")) return;
+    event.preventDefault();
+    var button = event.submitter || form.querySelector("button");
+    var data = new FormData(form);
+    data.set("action", button.value);
+    fetch(form.action, {
+      method: "POST", body: data, credentials: "same-origin",
+      headers: { "X-Requested-With": "fetch" },
+    }).then(function (response) {
+      if (!response.ok) throw new Error(response.status);
+      return response.json();
+    }).then(function (payload) {
+      var chosen = payload.selection.indexOf(data.get("lieu")) !== -1;
+      button.value = chosen ? "remove" : "add";
+      button.setAttribute("aria-pressed", chosen ? "true" : "false");
+      button.querySelector(".label").textContent = chosen ? button.dataset.on : button.dataset.off;
+      var bar = document.getElementById("selection-bar");
+      document.getElementById("selection-count").textContent = payload.selection.length;
+      bar.hidden = payload.selection.length === 0;
+    }).catch(function () { form.submit(); });
+  }, true);
+})();

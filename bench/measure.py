@@ -1,0 +1,101 @@
+"""Server time of the directory's pages, measured in-process with Django's test client.
+
+    DATABASE_URL=postgres://…/innovplaces_bench python bench/measure.py [--runs 30]
+
+Prints, for each scenario, the median and 95th percentile of the time Django takes to
+answer (URL routing, queries, template rendering; no network), and the number of SQL
+queries of one request. The Django admin changelist doing the same filter and search is
+measured alongside as a peer.
+"""
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "innovplaces.settings")
+os.environ.setdefault(
+    "STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage"
+)
+os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from catalogue.models import Place  # noqa: E402
+
+SCENARIOS = [
+    ("list, unfiltered", "/lieux/"),
+    ("list, 3 filters + facets", "/lieux/?kind=fab-lab&setting=rural&region=84"),
+    ("list, search + 2 filters + facets", "/lieux/?q=coopératives&kind=pepiniere&area=rural"),
+    ("list, search only", "/lieux/?q=pépinière"),
+    ("list, ranges + sort", "/lieux/?investment_min=100000&budget_max=500000&sort=-investment"),
+    (
+        "admin changelist, same filter + search",
+        "/admin/catalogue/place/?setting__exact=rural&q=coop%C3%A9ratives",
+    ),
+]
+
+
+def timed(client, url, runs):
+    client.get(url)  # warm caches and connections
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        response = client.get(url)
+        samples.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    return samples, len(queries)
+
+
+def report(label, samples, queries):
+    samples = sorted(samples)
+    p95 = samples[min(len(samples) - 1, int(round(0.95 * (len(samples) - 1))))]
+    print(
+        f"{label:42} median {statistics.median(samples):7.1f} ms   p95 {p95:7.1f} ms   "
+        f"{queries:3d} queries"
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=30)
+    args = parser.parse_args()
+    count = Place.objects.count()
+    print(f"{connection.vendor}, {count} places, {args.runs} runs per scenario")
+    client = Client()
+    admin = Client()
+    user, _ = get_user_model().objects.get_or_create(
+        username="bench", defaults={"is_staff": True, "is_superuser": True}
+    )
+    admin.force_login(user)
+    for label, url in SCENARIOS:
+        report(label, *timed(admin if url.startswith("/admin/") else client, url, args.runs))
+    rng = random.Random(1)
+    slugs = list(Place.objects.values_list("slug", flat=True)[:5000])
+    samples = []
+    for _ in range(args.runs):
+        url = f"/lieux/{rng.choice(slugs)}/"
+        client.get(url)
+        started = time.perf_counter()
+        client.get(url)
+        samples.append((time.perf_counter() - started) * 1000)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(f"/lieux/{slugs[0]}/")
+    report("place page", samples, len(queries))
+
+
+if __name__ == "__main__":
+    main()

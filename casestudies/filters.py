@@ -1,0 +1,158 @@
+"""Filters of the case-study index, the read-across pages and the lessons library."""
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from catalogue.models import Lesson, PlaceKind, Setting, Source, Territory
+from catalogue.search import MAX_QUERY_LENGTH
+
+from .models import CaseStudy, Section
+from .search import filter_by_words
+
+
+def search_field(**kwargs):
+    return django_filters.CharFilter(
+        label=_("Search"),
+        max_length=MAX_QUERY_LENGTH,
+        widget=forms.TextInput(attrs={"type": "search"}),
+        **kwargs,
+    )
+
+
+class CaseFiltersMixin(django_filters.FilterSet):
+    """Filters on the places a text is about; ``PLACES`` is the path to them."""
+
+    PLACES = "places"
+
+    source = django_filters.ModelChoiceFilter(
+        queryset=Source.objects.all(),
+        to_field_name="slug",
+        label=_("Source document"),
+        empty_label=_("All sources"),
+    )
+    place_kind = django_filters.ModelMultipleChoiceFilter(
+        queryset=PlaceKind.objects.all(),
+        to_field_name="slug",
+        label=_("Kind of place"),
+        widget=forms.CheckboxSelectMultiple,
+        method="filter_place_kind",
+    )
+    setting = django_filters.MultipleChoiceFilter(
+        choices=Setting.choices,
+        label=_("Setting"),
+        widget=forms.CheckboxSelectMultiple,
+        method="filter_setting",
+    )
+    region = django_filters.ModelChoiceFilter(
+        queryset=Territory.objects.filter(kind=Territory.Kind.REGION),
+        to_field_name="insee_code",
+        label=_("Region"),
+        empty_label=_("All regions"),
+        method="filter_region",
+    )
+
+    def filter_place_kind(self, queryset, name, value):
+        return queryset.filter(**{f"{self.PLACES}__kinds__in": value}).distinct()
+
+    def filter_setting(self, queryset, name, value):
+        return queryset.filter(**{f"{self.PLACES}__setting__in": value}).distinct()
+
+    def filter_region(self, queryset, name, value):
+        return queryset.filter(**{f"{self.PLACES}__region": value}).distinct()
+
+
+class CaseStudyFilter(CaseFiltersMixin):
+    q = search_field(method="filter_search")
+    kind = django_filters.ChoiceFilter(
+        choices=CaseStudy.Kind.choices, label=_("Kind of text"), empty_label=_("All")
+    )
+
+    class Meta:
+        model = CaseStudy
+        fields = ["q", "source", "kind", "place_kind", "setting", "region"]
+
+    def filter_search(self, queryset, name, value):
+        return filter_by_words(queryset, value, "search_folded")
+
+
+class SectionFilter(CaseFiltersMixin):
+    PLACES = "case_study__places"
+
+    q = search_field(method="filter_search")
+    source = django_filters.ModelChoiceFilter(
+        field_name="case_study__source",
+        queryset=Source.objects.all(),
+        to_field_name="slug",
+        label=_("Source document"),
+        empty_label=_("All sources"),
+    )
+
+    class Meta:
+        model = Section
+        fields = ["q", "source", "place_kind", "setting", "region"]
+
+    def filter_search(self, queryset, name, value):
+        return filter_by_words(queryset, value, "case_study__search_folded")
+
+
+class LessonFilter(django_filters.FilterSet):
+    q = search_field(method="filter_search")
+    kind = django_filters.MultipleChoiceFilter(
+        choices=Lesson.Kind.choices,
+        label=_("Kind of lesson"),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    theme = django_filters.MultipleChoiceFilter(
+        choices=Lesson.Theme.choices, label=_("Theme"), widget=forms.CheckboxSelectMultiple
+    )
+    place_kind = django_filters.ModelMultipleChoiceFilter(
+        queryset=PlaceKind.objects.all(),
+        to_field_name="slug",
+        label=_("Kind of place"),
+        widget=forms.CheckboxSelectMultiple,
+        method="filter_place_kind",
+    )
+    setting = django_filters.MultipleChoiceFilter(
+        choices=Setting.choices,
+        label=_("Setting"),
+        widget=forms.CheckboxSelectMultiple,
+        method="filter_setting",
+    )
+    region = django_filters.ModelChoiceFilter(
+        queryset=Territory.objects.filter(kind=Territory.Kind.REGION),
+        to_field_name="insee_code",
+        label=_("Region"),
+        empty_label=_("All regions"),
+        method="filter_region",
+    )
+    source = django_filters.ModelChoiceFilter(
+        queryset=Source.objects.all(),
+        to_field_name="slug",
+        label=_("Source document"),
+        empty_label=_("All sources"),
+    )
+
+    class Meta:
+        model = Lesson
+        fields = ["q", "kind", "theme", "place_kind", "setting", "region", "source"]
+
+    # A lesson is about its own place or, for a cross-case lesson, the places it cites.
+    def filter_place_kind(self, queryset, name, value):
+        return queryset.filter(
+            Q(place__kinds__in=value) | Q(place=None, cited_places__kinds__in=value)
+        ).distinct()
+
+    def filter_setting(self, queryset, name, value):
+        return queryset.filter(
+            Q(place__setting__in=value) | Q(place=None, cited_places__setting__in=value)
+        ).distinct()
+
+    def filter_region(self, queryset, name, value):
+        return queryset.filter(
+            Q(place__region=value) | Q(place=None, cited_places__region=value)
+        ).distinct()
+
+    def filter_search(self, queryset, name, value):
+        return filter_by_words(queryset, value, "text_folded")
