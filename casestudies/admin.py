@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from catalogue.models import Place
+from catalogue.search import reindex
 
 from .models import (
     CaseStudy,
@@ -18,6 +19,7 @@ from .models import (
     ComparisonTable,
     Section,
 )
+from .search import reindex_case_studies
 from .tables import MAX_PLACES, available_dimensions, parse_dimensions
 
 
@@ -36,6 +38,13 @@ class CaseStudyAdmin(admin.ModelAdmin):
     autocomplete_fields = ["places", "source", "lessons"]
     list_select_related = ["source"]
     inlines = [SectionInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Sections are saved now: rebuild the search text of the case and its places.
+        case = form.instance
+        reindex_case_studies(CaseStudy.objects.filter(pk=case.pk))
+        reindex(case.places.all())
 
 
 class RowInline(admin.TabularInline):

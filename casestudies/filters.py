@@ -54,12 +54,18 @@ class CaseFiltersMixin(django_filters.FilterSet):
     )
 
     def filter_place_kind(self, queryset, name, value):
+        if not value:  # an empty choice of model instances arrives as an empty queryset
+            return queryset
         return queryset.filter(**{f"{self.PLACES}__kinds__in": value}).distinct()
 
     def filter_setting(self, queryset, name, value):
+        if not value:  # an empty choice of model instances arrives as an empty queryset
+            return queryset
         return queryset.filter(**{f"{self.PLACES}__setting__in": value}).distinct()
 
     def filter_region(self, queryset, name, value):
+        if not value:  # an empty choice of model instances arrives as an empty queryset
+            return queryset
         return queryset.filter(**{f"{self.PLACES}__region": value}).distinct()
 
 
@@ -140,16 +146,22 @@ class LessonFilter(django_filters.FilterSet):
 
     # A lesson is about its own place or, for a cross-case lesson, the places it cites.
     def filter_place_kind(self, queryset, name, value):
+        if not value:  # an empty choice of model instances arrives as an empty queryset
+            return queryset
         return queryset.filter(
             Q(place__kinds__in=value) | Q(place=None, cited_places__kinds__in=value)
         ).distinct()
 
     def filter_setting(self, queryset, name, value):
+        if not value:  # an empty choice of model instances arrives as an empty queryset
+            return queryset
         return queryset.filter(
             Q(place__setting__in=value) | Q(place=None, cited_places__setting__in=value)
         ).distinct()
 
     def filter_region(self, queryset, name, value):
+        if not value:  # an empty choice of model instances arrives as an empty queryset
+            return queryset
         return queryset.filter(
             Q(place__region=value) | Q(place=None, cited_places__region=value)
         ).distinct()

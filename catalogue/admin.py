@@ -14,7 +14,7 @@ from .models import (
     Source,
     Territory,
 )
-
+from .search import reindex
 
 # Django 6 assumes https for URLs typed without a scheme; do so already.
 URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
@@ -133,6 +133,12 @@ class PlaceAdmin(admin.ModelAdmin):
     list_select_related = ["territory", "region"]
     readonly_fields = ["departement", "region", "updated_at"]
     inlines = [FigureInline, FundingInline, LessonInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Kinds, services and lessons are saved now: rebuild the search document.
+        reindex(Place.objects.filter(pk=form.instance.pk))
+
     fieldsets = [
         (None, {"fields": ["name", "slug", "aliases", "kinds", "editorial_status", "checked_on"]}),
         (
@@ -203,3 +209,8 @@ class LessonAdmin(admin.ModelAdmin):
     search_fields = ["text", "place__name", "section"]
     autocomplete_fields = ["place", "source", "cited_places"]
     list_select_related = ["place", "source"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if obj.place_id:
+            reindex(Place.objects.filter(pk=obj.place_id))

@@ -63,8 +63,17 @@ def build_facets(filterset: PlaceFilter, base):
     def ids_without(*names):
         return filterset.filter_queryset(base, exclude=names).order_by().values("pk")
 
-    def grouped(queryset, *fields, count="pk"):
-        return queryset.values(*fields).annotate(n=Count(count, distinct=True)).order_by()
+    def places_without(*names):
+        """The places of every other filter, ready to group (each place once)."""
+        queryset = filterset.filter_queryset(base, exclude=names).order_by()
+        if queryset.query.distinct:  # a many-to-many filter joined rows: dedupe first
+            return Place.objects.filter(pk__in=queryset.values("pk"))
+        return queryset
+
+    def grouped(queryset, *fields, count="pk", distinct=False):
+        # Rows are unique per place (or per place and value), so counting needs no
+        # DISTINCT, which PostgreSQL would pay for with a sort.
+        return queryset.values(*fields).annotate(n=Count(count, distinct=distinct)).order_by()
 
     facets = []
 
@@ -98,10 +107,7 @@ def build_facets(filterset: PlaceFilter, base):
         ),
     )
 
-    setting_counts = {
-        r["setting"]: r["n"]
-        for r in grouped(Place.objects.filter(pk__in=ids_without("setting")), "setting")
-    }
+    setting_counts = {r["setting"]: r["n"] for r in grouped(places_without("setting"), "setting")}
     add(
         "setting",
         filterset.filters["setting"].label,
@@ -109,10 +115,7 @@ def build_facets(filterset: PlaceFilter, base):
         [(value, label, setting_counts.get(value, 0)) for value, label in Setting.choices],
     )
 
-    by_setting = {
-        r["setting"]: r["n"]
-        for r in grouped(Place.objects.filter(pk__in=ids_without("area")), "setting")
-    }
+    by_setting = {r["setting"]: r["n"] for r in grouped(places_without("area"), "setting")}
     rural = sum(n for value, n in by_setting.items() if value in RURAL_SETTINGS)
     urban = sum(n for value, n in by_setting.items() if value and value not in RURAL_SETTINGS)
     add(
@@ -127,7 +130,7 @@ def build_facets(filterset: PlaceFilter, base):
 
     for name, prefix in (("region", "region"), ("departement", "departement")):
         rows = grouped(
-            Place.objects.filter(pk__in=ids_without(name)),
+            places_without(name),
             f"{prefix}__insee_code",
             f"{prefix}__name",
         )
@@ -195,7 +198,7 @@ def build_facets(filterset: PlaceFilter, base):
     )
 
     legal_labels = dict(LegalForm.choices)
-    rows = grouped(Place.objects.filter(pk__in=ids_without("legal_form")), "legal_form")
+    rows = grouped(places_without("legal_form"), "legal_form")
     add(
         "legal_form",
         filterset.filters["legal_form"].label,
@@ -209,10 +212,7 @@ def build_facets(filterset: PlaceFilter, base):
         ),
     )
 
-    status_counts = {
-        r["status"]: r["n"]
-        for r in grouped(Place.objects.filter(pk__in=ids_without("status")), "status")
-    }
+    status_counts = {r["status"]: r["n"] for r in grouped(places_without("status"), "status")}
     add(
         "status",
         filterset.filters["status"].label,

@@ -408,8 +408,8 @@ class Place(NaturalKeyMixin, models.Model):
     checked_on = models.DateField(_("last checked against its sources"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    # Derived data, rebuilt by catalogue.search and catalogue.headlines: the headline
-    # figures the directory sorts and filters on, and the search document.
+    # Copied from the headline figures by catalogue.headlines: what the directory sorts
+    # and filters on.
     headline_investment = models.DecimalField(
         max_digits=14, decimal_places=2, null=True, blank=True, editable=False
     )
@@ -419,12 +419,6 @@ class Place(NaturalKeyMixin, models.Model):
     headline_staff = models.DecimalField(
         max_digits=14, decimal_places=2, null=True, blank=True, editable=False
     )
-    search_title = models.TextField(blank=True, editable=False)
-    search_body = models.TextField(blank=True, editable=False)
-    # Lower-case, accent-free copy of title and body: the search on SQLite.
-    search_folded = models.TextField(blank=True, editable=False)
-    # PostgreSQL full-text document (French configuration, accents folded).
-    search_vector = SearchVectorField(null=True, editable=False)
 
     objects = PlaceQuerySet.as_manager()
 
@@ -538,6 +532,30 @@ class Place(NaturalKeyMixin, models.Model):
             if node.kind == Territory.Kind.COMMUNE:
                 return node
         return None
+
+
+class PlaceSearch(models.Model):
+    """A place's search document, rebuilt by catalogue.search.reindex.
+
+    It lives in its own table so the wide text stays out of the rows that the directory's
+    counts and facets scan.
+    """
+
+    place = models.OneToOneField(
+        Place, primary_key=True, on_delete=models.CASCADE, related_name="search"
+    )
+    title = models.TextField(blank=True)
+    body = models.TextField(blank=True)
+    # Lower-case, accent-free copy of title and body: what SQLite matches.
+    folded = models.TextField(blank=True)
+    # PostgreSQL full-text document (French configuration, accents folded, GIN-indexed).
+    vector = SearchVectorField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("search document")
+
+    def __str__(self):
+        return self.title
 
 
 class SourcedMixin(models.Model):

@@ -15,7 +15,7 @@ from django.db.models import Case, F, Func, IntegerField, Prefetch, Value, When
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from .models import Lesson, Place
+from .models import Lesson, Place, PlaceSearch
 from .text import fold
 
 MAX_QUERY_LENGTH = 200
@@ -49,12 +49,12 @@ def search(queryset, query):
         return queryset.none().annotate(rank=Value(0, output_field=IntegerField()))
     if is_postgresql():
         ts_query = SearchQuery(fold(query), config="french", search_type="websearch")
-        return queryset.filter(search_vector=ts_query).annotate(
-            rank=SearchRank(F("search_vector"), ts_query)
+        return queryset.filter(search__vector=ts_query).annotate(
+            rank=SearchRank(F("search__vector"), ts_query)
         )
     for term in terms:
-        queryset = queryset.filter(search_folded__contains=term)
-    title_hits = [When(search_title__icontains=term, then=Value(1)) for term in terms[:1]]
+        queryset = queryset.filter(search__folded__contains=term)
+    title_hits = [When(search__title__icontains=term, then=Value(1)) for term in terms[:1]]
     return queryset.annotate(rank=Case(*title_hits, default=Value(0), output_field=IntegerField()))
 
 
@@ -113,22 +113,24 @@ def reindex(queryset=None, batch_size=500):
     pks = list(queryset.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(pks), batch_size):
         batch = pks[start : start + batch_size]
+        current = {doc.place_id: doc for doc in PlaceSearch.objects.filter(place_id__in=batch)}
         stale = []
         for place in places_for_indexing(Place.objects.filter(pk__in=batch)):
             title, body = document(place)
-            folded = fold(f"{title}\n{body}")
-            if (place.search_title, place.search_body, place.search_folded) != (
-                title,
-                body,
-                folded,
-            ) or (is_postgresql() and place.search_vector is None):
-                place.search_title, place.search_body, place.search_folded = title, body, folded
-                stale.append(place)
-        if stale:
-            Place.objects.bulk_update(stale, ["search_title", "search_body", "search_folded"])
-            if is_postgresql():
-                update_vectors([p.pk for p in stale])
-            changed += len(stale)
+            doc = current.get(place.pk) or PlaceSearch(place=place)
+            wanted = (title, body, fold(f"{title}\n{body}"))
+            if doc._state.adding or (doc.title, doc.body, doc.folded) != wanted:
+                doc.title, doc.body, doc.folded = wanted
+                stale.append(doc)
+        PlaceSearch.objects.bulk_create(
+            stale,
+            update_conflicts=True,
+            unique_fields=["place"],
+            update_fields=["title", "body", "folded"],
+        )
+        if stale and is_postgresql():
+            update_vectors([doc.place_id for doc in stale])
+        changed += len(stale)
     return changed
 
 
@@ -136,7 +138,7 @@ def update_vectors(pks):
     def unaccent(field):
         return Func(F(field), function="unaccent")
 
-    Place.objects.filter(pk__in=pks).update(
-        search_vector=SearchVector(unaccent("search_title"), weight="A", config="french")
-        + SearchVector(unaccent("search_body"), weight="C", config="french")
+    PlaceSearch.objects.filter(place_id__in=pks).update(
+        vector=SearchVector(unaccent("title"), weight="A", config="french")
+        + SearchVector(unaccent("body"), weight="C", config="french")
     )

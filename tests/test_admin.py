@@ -38,11 +38,18 @@ def test_every_model_of_both_apps_is_in_the_admin():
         *apps.get_app_config("catalogue").get_models(),
         *apps.get_app_config("casestudies").get_models(),
     ]
-    inline_only = {"Section", "ComparisonRow", "ComparisonColumn", "ComparisonCell"}
+    # Edited through their parent's inlines, or derived (the search index).
+    not_standalone = {
+        "Section",
+        "ComparisonRow",
+        "ComparisonColumn",
+        "ComparisonCell",
+        "PlaceSearch",
+    }
     missing = [
         m.__name__
         for m in models
-        if m not in admin.site._registry and m.__name__ not in inline_only
+        if m not in admin.site._registry and m.__name__ not in not_standalone
     ]
     assert missing == []
 
@@ -106,3 +113,28 @@ def test_an_editor_creates_a_case_study_with_sections_in_the_admin(editor_client
     assert response.status_code == 302
     case = CaseStudy.objects.get(slug="nouvelle-etude")
     assert [s.heading for s in case.sections.all()] == ["Contexte", "Services"]
+
+
+def test_a_place_edited_in_the_admin_is_found_by_search(editor_client):
+    from catalogue.models import Place
+
+    place = Place.objects.get(slug="fab-lab-crest")
+    url = reverse("admin:catalogue_place_change", args=[place.pk])
+    response = editor_client.get(url)
+    form = response.context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if name != "image"}
+    data = {k: ("" if v is None else v) for k, v in data.items()}
+    data["summary"] = place.summary + " Un atelier de vannerie zoomorphique y a ouvert."
+    for inline in response.context["inline_admin_formsets"]:
+        management = inline.formset.management_form
+        for name in management.fields:
+            data[f"{inline.formset.prefix}-{name}"] = management[name].value()
+        for index, inline_form in enumerate(inline.formset.forms):
+            for name in inline_form.fields:
+                value = inline_form[name].value()
+                if value is None or value is False:
+                    continue
+                data[f"{inline.formset.prefix}-{index}-{name}"] = "on" if value is True else value
+    assert editor_client.post(url, data).status_code == 302
+    found = editor_client.get(reverse("catalogue:place-list"), {"q": "zoomorphique"})
+    assert [p.slug for p, _n, _s in found.context["results"]] == ["fab-lab-crest"]

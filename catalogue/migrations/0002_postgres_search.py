@@ -1,10 +1,10 @@
 from django.contrib.postgres.operations import TrigramExtension, UnaccentExtension
 from django.db import migrations
 
-# PostgreSQL only: both operations and the index do nothing on other databases.
+# PostgreSQL only: the extensions and the index do nothing on other databases.
 GIN_INDEX = (
-    "CREATE INDEX IF NOT EXISTS catalogue_place_search_vector_gin "
-    "ON catalogue_place USING gin (search_vector)"
+    "CREATE INDEX IF NOT EXISTS catalogue_placesearch_vector_gin "
+    "ON catalogue_placesearch USING gin (vector)"
 )
 
 
@@ -15,11 +15,11 @@ def create_gin_index(apps, schema_editor):
 
 def drop_gin_index(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("DROP INDEX IF EXISTS catalogue_place_search_vector_gin")
+        schema_editor.execute("DROP INDEX IF EXISTS catalogue_placesearch_vector_gin")
 
 
 class Migration(migrations.Migration):
-    dependencies = [("catalogue", "0002_search_and_headlines")]
+    dependencies = [("catalogue", "0001_initial")]
 
     operations = [
         UnaccentExtension(),
