@@ -138,14 +138,26 @@ THEMES = [
 ]
 SENTENCES = [
     "Le lieu réunit des entreprises, des associations et des collectivités autour de {theme}.",
-    "La pépinière accueille des porteurs de projet et propose un accompagnement individuel.",
-    "Un espace de coworking et un fab lab ouvert au public complètent l'offre.",
-    "Les coopératives du territoire y mutualisent du matériel et des emplois.",
+    "Un programme d'animation rythme l'année : ateliers, rencontres et visites autour de {theme}.",
+    "Le bâtiment, une ancienne {building} réhabilitée, offre {surface} mètres carrés modulables.",
     "La communauté de communes a porté l'investissement avec l'appui de la Région.",
     "Le modèle économique repose sur les loyers, les prestations et des subventions.",
-    "Les élus souhaitent renforcer les liens entre la ville-centre et les communes rurales.",
-    "Des formations qualifiantes sont organisées avec les organismes du territoire.",
+    "Les élus souhaitent renforcer les liens entre la ville-centre et les communes voisines.",
+    "Le projet est né de la rencontre entre des entrepreneurs locaux et un lycée professionnel.",
+    "Une équipe de {staff} salariés accueille chaque semaine des porteurs de projet.",
 ]
+# A sentence that only a place of that kind says, so kind words keep a realistic frequency.
+KIND_SENTENCES = {
+    "pepiniere": "La pépinière héberge de jeunes entreprises pendant leurs premières années.",
+    "hotel-entreprises": "L'hôtel d'entreprises loue des bureaux à des sociétés établies.",
+    "fab-lab": "Le fab lab ouvre ses machines, imprimantes 3D et découpeuse laser, au public.",
+    "coworking": "L'espace de coworking accueille des indépendants et des salariés en télétravail.",
+    "ptce": "Les coopératives et les associations du pôle répondent ensemble aux marchés publics.",
+    "cluster": "Le cluster fédère des entreprises de la même filière sur le territoire.",
+    "centre-formation": "Des formations qualifiantes préparent aux métiers en tension.",
+    "tiers-lieu": "Le tiers-lieu mêle café associatif, atelier partagé et espace de travail.",
+}
+BUILDINGS = ["filature", "gare", "caserne", "école", "usine", "grange", "halle", "poste"]
 LESSONS = [
     "Associer très tôt les futurs usagers à la conception du lieu évite un équipement vide.",
     "Un animateur dédié est indispensable pour faire vivre la communauté.",
@@ -232,16 +244,25 @@ def generate(count, seed=2026, batch=2000):
     SourceLink = Place.sources.through
     for offset in range(start, count, batch):
         with transaction.atomic():
-            places = []
+            places, primary = [], []
             for index in range(offset, min(offset + batch, count)):
                 commune = rng.choice(communes)
                 kind = rng.choice(kinds)
+                primary.append(kind)
                 name = rng.choice(NAME_PATTERNS).format(
                     kind=kind.name.split(" (")[0], town=commune.name, word=rng.choice(WORDS)
                 )
                 summary = " ".join(
-                    s.format(theme=rng.choice(THEMES)) for s in rng.sample(SENTENCES, 3)
+                    s.format(
+                        theme=rng.choice(THEMES),
+                        building=rng.choice(BUILDINGS),
+                        surface=rng.randint(2, 40) * 50,
+                        staff=rng.randint(1, 12),
+                    )
+                    for s in rng.sample(SENTENCES, 3)
                 )
+                if kind.slug in KIND_SENTENCES:
+                    summary = f"{KIND_SENTENCES[kind.slug]} {summary}"
                 places.append(
                     Place(
                         slug=f"synth-{index}",
@@ -262,8 +283,9 @@ def generate(count, seed=2026, batch=2000):
                 )
             places = Place.objects.bulk_create(places)
             links, service_links, figures, fundings, lessons = [], [], [], [], []
-            for place in places:
-                for kind in rng.sample(kinds, rng.randint(1, 3)):
+            for place, main_kind in zip(places, primary, strict=True):
+                extra = rng.sample(kinds, rng.randint(0, 2))
+                for kind in {main_kind.pk: main_kind, **{k.pk: k for k in extra}}.values():
                     links.append(KindLink(place_id=place.pk, placekind_id=kind.pk))
                 for service in rng.sample(services, rng.randint(2, 6)):
                     service_links.append(ServiceLink(place_id=place.pk, service_id=service.pk))
@@ -341,7 +363,7 @@ def generate(count, seed=2026, batch=2000):
                             order=2,
                             kind="services",
                             heading="Services",
-                            body=rng.choice(SENTENCES).format(theme=rng.choice(THEMES)),
+                            body=place.summary,
                         ),
                         Section(
                             case_study=case,

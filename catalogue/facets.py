@@ -2,25 +2,25 @@
 
 A facet is counted on the results of every *other* active filter, so the counts of a facet
 do not collapse to the one value already chosen (several kinds can be ticked at once).
-Each facet costs one grouped query, whatever the number of places or values.
+
+All facets and the total are computed by one SQL statement: one grouped SELECT per facet,
+glued with UNION ALL. When the visitor searches, the full-text match is evaluated once, in
+a common table expression that every branch reads, instead of once per facet.
 """
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count
+from django.db import connection
+from django.db.models import CharField, Count, F, Value
 from django.utils.translation import get_language
 
+from . import search
 from .filters import AREA_CHOICES, PlaceFilter
-from .models import (
-    RURAL_SETTINGS,
-    Funding,
-    LegalForm,
-    Organisation,
-    Place,
-    Setting,
-)
+from .models import RURAL_SETTINGS, Funding, LegalForm, Organisation, Place, Setting
 
 MAX_FUNDERS = 40
+HITS_TABLE = "directory_search_hits"
+TOTAL = "_total"
 
 
 @dataclass
@@ -40,15 +40,7 @@ class Facet:
 
     @property
     def has_choice(self):
-        return any(option.count for option in self.options) or any(
-            option.selected for option in self.options
-        )
-
-
-def localized(row, name_key, name_en_key):
-    if get_language() == "en" and row.get(name_en_key):
-        return row[name_en_key]
-    return row[name_key]
+        return any(option.count or option.selected for option in self.options)
 
 
 def _selected(filterset, name):
@@ -57,166 +49,178 @@ def _selected(filterset, name):
     return {value for value in values if value}
 
 
-def build_facets(filterset: PlaceFilter, base):
-    """Facets for the current filters; ``base`` is the unfiltered queryset of the page."""
+def _text(value):
+    return Value(value, output_field=CharField())
 
-    def ids_without(*names):
-        return filterset.filter_queryset(base, exclude=names).order_by().values("pk")
+
+def _row(queryset, facet, value, label=None, label_en=None, count="pk", distinct=False):
+    """A facet's grouped query, with the same columns as every other branch."""
+    return (
+        queryset.order_by()
+        .values(
+            f_facet=_text(facet),
+            f_value=F(value) if isinstance(value, str) else value,
+            f_label=F(label) if label else _text(""),
+            f_label_en=F(label_en) if label_en else _text(""),
+        )
+        .annotate(n=Count(count, distinct=distinct))
+    )
+
+
+def facet_queries(filterset, base):
+    """The grouped query of each facet, and of the total."""
 
     def places_without(*names):
-        """The places of every other filter, ready to group (each place once)."""
         queryset = filterset.filter_queryset(base, exclude=names).order_by()
         if queryset.query.distinct:  # a many-to-many filter joined rows: dedupe first
             return Place.objects.filter(pk__in=queryset.values("pk"))
         return queryset
 
-    def grouped(queryset, *fields, count="pk", distinct=False):
-        # Rows are unique per place (or per place and value), so counting needs no
-        # DISTINCT, which PostgreSQL would pay for with a sort.
-        return queryset.values(*fields).annotate(n=Count(count, distinct=distinct)).order_by()
+    def ids_without(*names):
+        return filterset.filter_queryset(base, exclude=names).order_by().values("pk")
 
-    facets = []
-
-    def add(name, label, multiple, rows):
-        selected = _selected(filterset, name)
-        options = [Option(value, text, n, value in selected) for value, text, n in rows if value]
-        facets.append(Facet(name, label, multiple, options))
-
-    through = Place.kinds.through
-    rows = grouped(
-        through.objects.filter(place__in=ids_without("kind")),
-        "placekind__slug",
-        "placekind__name",
-        "placekind__name_en",
-        count="place_id",
-    )
-    add(
-        "kind",
-        filterset.filters["kind"].label,
-        True,
-        sorted(
-            (
-                (
-                    r["placekind__slug"],
-                    localized(r, "placekind__name", "placekind__name_en"),
-                    r["n"],
-                )
-                for r in rows
-            ),
-            key=lambda o: (-o[2], o[1]),
+    kinds, services = Place.kinds.through.objects, Place.services.through.objects
+    fundings = Funding.objects
+    return [
+        _row(places_without(), TOTAL, _text(TOTAL)),
+        _row(
+            kinds.filter(place__in=ids_without("kind")),
+            "kind",
+            "placekind__slug",
+            "placekind__name",
+            "placekind__name_en",
+            count="place_id",
         ),
-    )
+        _row(places_without("setting"), "setting", "setting"),
+        _row(places_without("area"), "area", "setting"),
+        _row(places_without("region"), "region", "region__insee_code", "region__name"),
+        _row(
+            places_without("departement"),
+            "departement",
+            "departement__insee_code",
+            "departement__name",
+        ),
+        _row(
+            services.filter(place__in=ids_without("service")),
+            "service",
+            "service__slug",
+            "service__name",
+            "service__name_en",
+            count="place_id",
+        ),
+        # A place may have several funders of one kind: count places, not fundings.
+        _row(
+            fundings.filter(place__in=ids_without("funder_kind")),
+            "funder_kind",
+            "organisation__kind",
+            count="place_id",
+            distinct=True,
+        ),
+        _row(
+            fundings.filter(place__in=ids_without("funder")),
+            "funder",
+            "organisation__slug",
+            "organisation__name",
+            count="place_id",
+            distinct=True,
+        ),
+        _row(places_without("legal_form"), "legal_form", "legal_form"),
+        _row(places_without("status"), "status", "status"),
+    ]
 
-    setting_counts = {r["setting"]: r["n"] for r in grouped(places_without("setting"), "setting")}
+
+def count_rows(filterset, base):
+    """Run every facet query as one statement; rows are (facet, value, label, label_en, n)."""
+    query = filterset.form.cleaned_data.get("q")
+    if query and not search.query_terms(query):
+        return []  # nothing searchable in the query: no place matches
+    hits = search.hits(query) if query else None
+    if hits is not None:
+        # Within this statement the search filter reads the shared table of hits.
+        filterset.search_hits_sql = f"SELECT place_id FROM {HITS_TABLE}"
+    try:
+        branches = facet_queries(filterset, base)
+    finally:
+        filterset.search_hits_sql = None
+    union = branches[0].union(*branches[1:], all=True)
+    sql, params = union.query.get_compiler(connection=connection).as_sql()
+    if hits is not None:
+        hits_sql, hits_params = hits.query.get_compiler(connection=connection).as_sql()
+        hint = "MATERIALIZED " if connection.vendor == "postgresql" else ""
+        sql = f"WITH {HITS_TABLE} AS {hint}({hits_sql}) {sql}"
+        params = (*hits_params, *params)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def build_facets(filterset: PlaceFilter, base):
+    """Facets for the current filters, and the number of places they leave."""
+    grouped = {}
+    for facet, value, label, label_en, n in count_rows(filterset, base):
+        if value in (None, ""):
+            continue
+        if get_language() == "en" and label_en:
+            label = label_en
+        grouped.setdefault(facet, []).append((value, label, n))
+    total = sum(n for _value, _label, n in grouped.get(TOTAL, []))
+
+    facets = {}
+
+    def add(name, rows, multiple, order="count"):
+        selected = _selected(filterset, name)
+        if order == "count":
+            rows = sorted(rows, key=lambda row: (-row[2], str(row[1])))
+        elif order == "label":
+            rows = sorted(rows, key=lambda row: str(row[1]))
+        options = [Option(value, str(text), n, value in selected) for value, text, n in rows]
+        facets[name] = Facet(name, filterset.filters[name].label, multiple, options)
+
+    def counts(name):
+        return {value: n for value, _label, n in grouped.get(name, [])}
+
+    add("kind", grouped.get("kind", []), True)
+    settings = counts("setting")
     add(
         "setting",
-        filterset.filters["setting"].label,
+        [(v, label, settings.get(v, 0)) for v, label in Setting.choices],
         True,
-        [(value, label, setting_counts.get(value, 0)) for value, label in Setting.choices],
+        order=None,
     )
-
-    by_setting = {r["setting"]: r["n"] for r in grouped(places_without("area"), "setting")}
+    by_setting = counts("area")
     rural = sum(n for value, n in by_setting.items() if value in RURAL_SETTINGS)
-    urban = sum(n for value, n in by_setting.items() if value and value not in RURAL_SETTINGS)
+    urban = sum(n for value, n in by_setting.items() if value not in RURAL_SETTINGS)
     add(
         "area",
-        filterset.filters["area"].label,
-        False,
         [
             (AREA_CHOICES[0][0], AREA_CHOICES[0][1], rural),
             (AREA_CHOICES[1][0], AREA_CHOICES[1][1], urban),
         ],
+        False,
+        order=None,
     )
-
-    for name, prefix in (("region", "region"), ("departement", "departement")):
-        rows = grouped(
-            places_without(name),
-            f"{prefix}__insee_code",
-            f"{prefix}__name",
-        )
-        add(
-            name,
-            filterset.filters[name].label,
-            False,
-            sorted(
-                ((r[f"{prefix}__insee_code"], r[f"{prefix}__name"], r["n"]) for r in rows),
-                key=lambda o: o[1] or "",
-            ),
-        )
-
-    through = Place.services.through
-    rows = grouped(
-        through.objects.filter(place__in=ids_without("service")),
-        "service__slug",
-        "service__name",
-        "service__name_en",
-        count="place_id",
-    )
-    add(
-        "service",
-        filterset.filters["service"].label,
-        True,
-        sorted(
-            (
-                (r["service__slug"], localized(r, "service__name", "service__name_en"), r["n"])
-                for r in rows
-            ),
-            key=lambda o: (-o[2], o[1]),
-        ),
-    )
-
+    add("region", grouped.get("region", []), False, order="label")
+    add("departement", grouped.get("departement", []), False, order="label")
+    add("service", grouped.get("service", []), True)
     kind_labels = dict(Organisation.Kind.choices)
-    rows = grouped(
-        Funding.objects.filter(place__in=ids_without("funder_kind")),
-        "organisation__kind",
-        count="place_id",
-    )
     add(
         "funder_kind",
-        filterset.filters["funder_kind"].label,
+        [(v, kind_labels.get(v, v), n) for v, _l, n in grouped.get("funder_kind", [])],
         False,
-        sorted(
-            (
-                (r["organisation__kind"], kind_labels.get(r["organisation__kind"], ""), r["n"])
-                for r in rows
-            ),
-            key=lambda o: (-o[2], str(o[1])),
-        ),
     )
-
-    rows = grouped(
-        Funding.objects.filter(place__in=ids_without("funder")),
-        "organisation__slug",
-        "organisation__name",
-        count="place_id",
-    ).order_by("-n", "organisation__name")[:MAX_FUNDERS]
-    add(
-        "funder",
-        filterset.filters["funder"].label,
-        False,
-        [(r["organisation__slug"], r["organisation__name"], r["n"]) for r in rows],
-    )
-
+    funders = sorted(grouped.get("funder", []), key=lambda row: (-row[2], row[1]))
+    add("funder", funders[:MAX_FUNDERS], False)
     legal_labels = dict(LegalForm.choices)
-    rows = grouped(places_without("legal_form"), "legal_form")
     add(
         "legal_form",
-        filterset.filters["legal_form"].label,
+        [(v, legal_labels.get(v, v), n) for v, _l, n in grouped.get("legal_form", [])],
         True,
-        sorted(
-            (
-                (r["legal_form"], legal_labels.get(r["legal_form"], r["legal_form"]), r["n"])
-                for r in rows
-            ),
-            key=lambda o: (-o[2], str(o[1])),
-        ),
     )
-
-    status_counts = {r["status"]: r["n"] for r in grouped(places_without("status"), "status")}
+    statuses = counts("status")
     add(
         "status",
-        filterset.filters["status"].label,
+        [(v, label, statuses.get(v, 0)) for v, label in Place.Status.choices],
         True,
-        [(value, label, status_counts.get(value, 0)) for value, label in Place.Status.choices],
+        order=None,
     )
-    return {facet.name: facet for facet in facets}
+    return facets, total

@@ -486,30 +486,26 @@ class Place(NaturalKeyMixin, models.Model):
     def similar(self, limit=5):
         """Published places sharing kinds, setting and services with this one, best first.
 
-        Scores a bounded set of candidates (places of the same kinds) in SQL, so the cost
-        stays flat however large the catalogue: shared kinds count double, then a common
-        setting, then shared services. Reads `kinds` and `services` (prefetch them).
+        Shared kinds count double, then a common setting, then shared services. To keep
+        the cost flat however large the catalogue, candidates are first sought in the
+        same région, and elsewhere only when the région has too few (at scale, rarely).
+        Reads `kinds` and
+        `services` (prefetch them).
         """
         kind_ids = [kind.pk for kind in self.kinds.all()]
-        service_ids = [service.pk for service in self.services.all()]
         if not kind_ids:
             return []
-        candidates = list(
-            Place.objects.published()
-            .filter(kinds__in=kind_ids)
-            .exclude(pk=self.pk)
-            .annotate(
-                shared_kinds=models.Count("kinds", filter=Q(kinds__in=kind_ids), distinct=True),
-                same_setting=models.Case(
-                    models.When(setting=self.setting, then=1),
-                    default=0,
-                    output_field=models.IntegerField(),
-                ),
-            )
-            .order_by("-shared_kinds", "-same_setting", "name")[:50]
-        )
+        candidates = self._similar_candidates(kind_ids, region_only=True, limit=limit)
+        if len(candidates) < limit:
+            seen = {c.pk for c in candidates}
+            candidates += [
+                c
+                for c in self._similar_candidates(kind_ids, region_only=False, limit=limit)
+                if c.pk not in seen
+            ]
         if not candidates:
             return []
+        service_ids = [service.pk for service in self.services.all()]
         shared_services = dict(
             Place.services.through.objects.filter(
                 place_id__in=[c.pk for c in candidates], service_id__in=service_ids
@@ -521,10 +517,30 @@ class Place(NaturalKeyMixin, models.Model):
         for candidate in candidates:
             candidate.shared_services = shared_services.get(candidate.pk, 0)
             candidate.score = (
-                2 * candidate.shared_kinds + 2 * candidate.same_setting + candidate.shared_services
+                2 * candidate.shared_kinds
+                + 2 * candidate.same_setting
+                + candidate.shared_services
+                + (candidate.region_id == self.region_id)
             )
         candidates.sort(key=lambda c: (-c.score, c.name))
         return candidates[:limit]
+
+    def _similar_candidates(self, kind_ids, region_only, limit):
+        places = Place.objects.published().exclude(pk=self.pk).filter(kinds__in=kind_ids)
+        if region_only:
+            if not self.region_id:
+                return []
+            places = places.filter(region_id=self.region_id)
+        return list(
+            places.annotate(
+                shared_kinds=models.Count("kinds", filter=Q(kinds__in=kind_ids)),
+                same_setting=models.Case(
+                    models.When(setting=self.setting, then=1),
+                    default=0,
+                    output_field=models.IntegerField(),
+                ),
+            ).order_by("-shared_kinds", "-same_setting", "name")[: 10 * limit]
+        )
 
     @property
     def commune(self):
@@ -537,25 +553,27 @@ class Place(NaturalKeyMixin, models.Model):
 class PlaceSearch(models.Model):
     """A place's search document, rebuilt by catalogue.search.reindex.
 
-    It lives in its own table so the wide text stays out of the rows that the directory's
-    counts and facets scan.
+    It lives in its own narrow table: the directory's counts and facets scan small place
+    rows, and on PostgreSQL each row stays small enough to keep its tsvector inline
+    (uncompressed, not TOASTed), which makes matching it several times cheaper.
     """
 
     place = models.OneToOneField(
         Place, primary_key=True, on_delete=models.CASCADE, related_name="search"
     )
-    title = models.TextField(blank=True)
-    body = models.TextField(blank=True)
-    # Lower-case, accent-free copy of title and body: what SQLite matches.
+    # Fingerprint of the indexed text: a document is rebuilt only when it changed.
+    digest = models.CharField(max_length=64, blank=True)
+    # Lower-case, accent-free title and body: what SQLite matches (empty on PostgreSQL).
     folded = models.TextField(blank=True)
-    # PostgreSQL full-text document (French configuration, accents folded, GIN-indexed).
+    # PostgreSQL full-text document (French configuration, accents folded, GIN-indexed);
+    # the name and aliases weigh more than the rest.
     vector = SearchVectorField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("search document")
 
     def __str__(self):
-        return self.title
+        return str(self.place_id)
 
 
 class SourcedMixin(models.Model):

@@ -7,11 +7,12 @@ ranks by relevance; SQLite, the local default, matches every query word (folded,
 endings dropped) in an accent-free copy.
 """
 
+import hashlib
 import re
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import Case, F, Func, IntegerField, Prefetch, Value, When
+from django.db.models import Case, F, IntegerField, Prefetch, Value, When
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -42,6 +43,20 @@ def is_postgresql():
     return connection.vendor == "postgresql"
 
 
+def hits(query):
+    """The ids of the places matching ``query``: a ``PlaceSearch`` queryset of place ids."""
+    terms = query_terms(query)
+    documents = PlaceSearch.objects.all()
+    if not terms:
+        return documents.none().values("place_id")
+    if is_postgresql():
+        ts_query = SearchQuery(fold(query), config="french", search_type="websearch")
+        return documents.filter(vector=ts_query).values("place_id")
+    for term in terms:
+        documents = documents.filter(folded__contains=term)
+    return documents.values("place_id")
+
+
 def search(queryset, query):
     """Places matching ``query``, annotated with `rank` (higher is more relevant)."""
     terms = query_terms(query)
@@ -54,7 +69,8 @@ def search(queryset, query):
         )
     for term in terms:
         queryset = queryset.filter(search__folded__contains=term)
-    title_hits = [When(search__title__icontains=term, then=Value(1)) for term in terms[:1]]
+    # Relevance on SQLite: places whose name holds the first word come first.
+    title_hits = [When(name__icontains=term, then=Value(1)) for term in terms[:1]]
     return queryset.annotate(rank=Case(*title_hits, default=Value(0), output_field=IntegerField()))
 
 
@@ -109,36 +125,47 @@ def document(place):
 def reindex(queryset=None, batch_size=500):
     """Rebuild the search document of the given places (all by default); returns changes."""
     queryset = Place.objects.all() if queryset is None else queryset
+    postgresql = is_postgresql()
     changed = 0
     pks = list(queryset.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(pks), batch_size):
         batch = pks[start : start + batch_size]
-        current = {doc.place_id: doc for doc in PlaceSearch.objects.filter(place_id__in=batch)}
-        stale = []
+        current = dict(
+            PlaceSearch.objects.filter(place_id__in=batch).values_list("place_id", "digest")
+        )
+        stale, texts = [], []
         for place in places_for_indexing(Place.objects.filter(pk__in=batch)):
             title, body = document(place)
-            doc = current.get(place.pk) or PlaceSearch(place=place)
-            wanted = (title, body, fold(f"{title}\n{body}"))
-            if doc._state.adding or (doc.title, doc.body, doc.folded) != wanted:
-                doc.title, doc.body, doc.folded = wanted
-                stale.append(doc)
+            digest = hashlib.sha256(f"{title}\0{body}".encode()).hexdigest()
+            if current.get(place.pk) == digest:
+                continue
+            folded = "" if postgresql else fold(f"{title}\n{body}")
+            stale.append(PlaceSearch(place=place, digest=digest, folded=folded))
+            texts.append((place.pk, title, body))
         PlaceSearch.objects.bulk_create(
             stale,
             update_conflicts=True,
             unique_fields=["place"],
-            update_fields=["title", "body", "folded"],
+            update_fields=["digest", "folded"],
         )
-        if stale and is_postgresql():
-            update_vectors([doc.place_id for doc in stale])
+        if texts and postgresql:
+            update_vectors(texts)
         changed += len(stale)
     return changed
 
 
-def update_vectors(pks):
-    def unaccent(field):
-        return Func(F(field), function="unaccent")
-
-    PlaceSearch.objects.filter(place_id__in=pks).update(
-        vector=SearchVector(unaccent("title"), weight="A", config="french")
-        + SearchVector(unaccent("body"), weight="C", config="french")
-    )
+def update_vectors(texts):
+    """Compute tsvectors in PostgreSQL from (place id, title, body) rows, in one statement."""
+    rows = ", ".join(["(%s::bigint, %s, %s)"] * len(texts))
+    params = [value for row in texts for value in row]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {PlaceSearch._meta.db_table} AS doc
+            SET vector = setweight(to_tsvector('french', unaccent(v.title)), 'A')
+                      || setweight(to_tsvector('french', unaccent(v.body)), 'C')
+            FROM (VALUES {rows}) AS v(place_id, title, body)
+            WHERE doc.place_id = v.place_id
+            """,
+            params,
+        )

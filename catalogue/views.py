@@ -51,7 +51,9 @@ def directory_context(request, base):
     filterset = PlaceFilter(request.GET, queryset=base)
     filterset.is_valid()
     places = filterset.filter_queryset(base)
+    facets, total = build_facets(filterset, base)
     paginator = Paginator(places.for_listing(), page_size(request))
+    paginator.count = total  # already counted with the facets, in the same statement
     page = paginator.get_page(request.GET.get("page"))
     query = filterset.form.cleaned_data.get("q") or ""
     results = [
@@ -61,7 +63,7 @@ def directory_context(request, base):
     context = {
         "filter": filterset,
         "form": filterset.form,
-        "facets": build_facets(filterset, base),
+        "facets": facets,
         "page_obj": page,
         "paginator": paginator,
         "results": results,

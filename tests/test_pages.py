@@ -104,15 +104,27 @@ def test_place_detail_query_count_is_fixed(client, corpus, make_place, make_figu
     place = make_place(services=("coworking", "formation"))
     for indicator in ("investment_eur", "staff", "surface_m2"):
         make_figure(place, indicator=indicator)
-    small = count_queries(client, place.get_absolute_url())
+    # place with its territory chain, kinds, services, sources, figures, fundings,
+    # lessons, case studies; similar places in its région, then elsewhere when the
+    # région has too few; their shared services
+    alone = count_queries(client, place.get_absolute_url())
+    assert alone == 11
     for _ in range(5):
         make_lesson(place)
         make_figure(place, headline=False)
-    # place with its territory chain, kinds, services, sources, figures, fundings,
-    # lessons, case studies; similar places and their shared services
-    assert count_queries(client, place.get_absolute_url()) == small == 10
-    busiest = max(Place.objects.published(), key=lambda p: p.figures.count())
-    assert count_queries(client, busiest.get_absolute_url()) == 10
+        make_place(kinds=("fab-lab",), services=("coworking",))  # same région (Drôme)
+    # Enough similar places in the région: no search elsewhere.
+    assert count_queries(client, place.get_absolute_url()) == 10
+    for other in Place.objects.published():
+        assert count_queries(client, other.get_absolute_url()) in (10, 11), other.slug
+
+
+def test_similar_places_share_kinds_and_setting(client, corpus):
+    response = client.get(reverse("catalogue:place-detail", args=["fab-lab-crest"]))
+    similar = response.context["similar_places"]
+    assert 3 <= len(similar) <= 5
+    assert all(s.shared_kinds for s in similar)
+    assert "fab-lab-crest" not in [s.slug for s in similar]
 
 
 def test_case_study_query_count_is_fixed(client, corpus):
