@@ -4,8 +4,10 @@
 
 Prints, for each scenario, the median and 95th percentile of the time Django takes to
 answer (URL routing, queries, template rendering; no network), and the number of SQL
-queries of one request. The Django admin changelist doing the same filter and search is
-measured alongside as a peer.
+queries of one request. Directory pages are measured cold (cache emptied before every
+request, so facets are counted each time) and warm (facets already cached for that filter
+state, as when paging or sorting). The Django admin changelist doing the same filter and
+search is measured alongside as a peer.
 """
 
 import argparse
@@ -28,6 +30,7 @@ import django  # noqa: E402
 django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.cache import cache  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
@@ -47,14 +50,18 @@ SCENARIOS = [
 ]
 
 
-def timed(client, url, runs):
-    client.get(url)  # warm caches and connections
+def timed(client, url, runs, cold):
+    client.get(url)  # warm connections and the database's buffers
     samples = []
     for _ in range(runs):
+        if cold:
+            cache.clear()
         started = time.perf_counter()
         response = client.get(url)
         samples.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200, (url, response.status_code)
+    if cold:
+        cache.clear()
     with CaptureQueriesContext(connection) as queries:
         client.get(url)
     return samples, len(queries)
@@ -82,7 +89,11 @@ def main():
     )
     admin.force_login(user)
     for label, url in SCENARIOS:
-        report(label, *timed(admin if url.startswith("/admin/") else client, url, args.runs))
+        if url.startswith("/admin/"):
+            report(label, *timed(admin, url, args.runs, cold=False))
+            continue
+        report(f"{label} (cold)", *timed(client, url, args.runs, cold=True))
+        report(f"{label} (warm)", *timed(client, url, args.runs, cold=False))
     rng = random.Random(1)
     slugs = list(Place.objects.values_list("slug", flat=True)[:5000])
     samples = []

@@ -21,10 +21,8 @@ def search_field(**kwargs):
     )
 
 
-class CaseFiltersMixin(django_filters.FilterSet):
-    """Filters on the places a text is about; ``PLACES`` is the path to them."""
-
-    PLACES = "places"
+class PlaceAttributeFilters(django_filters.FilterSet):
+    """Filters on the places a text is about: kind, setting, région, and the source."""
 
     source = django_filters.ModelChoiceFilter(
         queryset=Source.objects.all(),
@@ -37,39 +35,36 @@ class CaseFiltersMixin(django_filters.FilterSet):
         to_field_name="slug",
         label=_("Kind of place"),
         widget=forms.CheckboxSelectMultiple,
-        method="filter_place_kind",
+        method="filter_places",
     )
     setting = django_filters.MultipleChoiceFilter(
         choices=Setting.choices,
         label=_("Setting"),
         widget=forms.CheckboxSelectMultiple,
-        method="filter_setting",
+        method="filter_places",
     )
     region = django_filters.ModelChoiceFilter(
         queryset=Territory.objects.filter(kind=Territory.Kind.REGION),
         to_field_name="insee_code",
         label=_("Region"),
         empty_label=_("All regions"),
-        method="filter_region",
+        method="filter_places",
     )
 
-    def filter_place_kind(self, queryset, name, value):
+    LOOKUPS = {"place_kind": "kinds__in", "setting": "setting__in", "region": "region"}
+    # The path from the filtered model to its places.
+    PLACES = "places"
+
+    def places_condition(self, lookup, value):
+        return Q(**{f"{self.PLACES}__{lookup}": value})
+
+    def filter_places(self, queryset, name, value):
         if not value:  # an empty choice of model instances arrives as an empty queryset
             return queryset
-        return queryset.filter(**{f"{self.PLACES}__kinds__in": value}).distinct()
-
-    def filter_setting(self, queryset, name, value):
-        if not value:  # an empty choice of model instances arrives as an empty queryset
-            return queryset
-        return queryset.filter(**{f"{self.PLACES}__setting__in": value}).distinct()
-
-    def filter_region(self, queryset, name, value):
-        if not value:  # an empty choice of model instances arrives as an empty queryset
-            return queryset
-        return queryset.filter(**{f"{self.PLACES}__region": value}).distinct()
+        return queryset.filter(self.places_condition(self.LOOKUPS[name], value)).distinct()
 
 
-class CaseStudyFilter(CaseFiltersMixin):
+class CaseStudyFilter(PlaceAttributeFilters):
     q = search_field(method="filter_search")
     kind = django_filters.ChoiceFilter(
         choices=CaseStudy.Kind.choices, label=_("Kind of text"), empty_label=_("All")
@@ -83,7 +78,7 @@ class CaseStudyFilter(CaseFiltersMixin):
         return filter_by_words(queryset, value, "search_folded")
 
 
-class SectionFilter(CaseFiltersMixin):
+class SectionFilter(PlaceAttributeFilters):
     PLACES = "case_study__places"
 
     q = search_field(method="filter_search")
@@ -103,7 +98,7 @@ class SectionFilter(CaseFiltersMixin):
         return filter_by_words(queryset, value, "case_study__search_folded")
 
 
-class LessonFilter(django_filters.FilterSet):
+class LessonFilter(PlaceAttributeFilters):
     q = search_field(method="filter_search")
     kind = django_filters.MultipleChoiceFilter(
         choices=Lesson.Kind.choices,
@@ -113,58 +108,16 @@ class LessonFilter(django_filters.FilterSet):
     theme = django_filters.MultipleChoiceFilter(
         choices=Lesson.Theme.choices, label=_("Theme"), widget=forms.CheckboxSelectMultiple
     )
-    place_kind = django_filters.ModelMultipleChoiceFilter(
-        queryset=PlaceKind.objects.all(),
-        to_field_name="slug",
-        label=_("Kind of place"),
-        widget=forms.CheckboxSelectMultiple,
-        method="filter_place_kind",
-    )
-    setting = django_filters.MultipleChoiceFilter(
-        choices=Setting.choices,
-        label=_("Setting"),
-        widget=forms.CheckboxSelectMultiple,
-        method="filter_setting",
-    )
-    region = django_filters.ModelChoiceFilter(
-        queryset=Territory.objects.filter(kind=Territory.Kind.REGION),
-        to_field_name="insee_code",
-        label=_("Region"),
-        empty_label=_("All regions"),
-        method="filter_region",
-    )
-    source = django_filters.ModelChoiceFilter(
-        queryset=Source.objects.all(),
-        to_field_name="slug",
-        label=_("Source document"),
-        empty_label=_("All sources"),
-    )
 
     class Meta:
         model = Lesson
         fields = ["q", "kind", "theme", "place_kind", "setting", "region", "source"]
 
-    # A lesson is about its own place or, for a cross-case lesson, the places it cites.
-    def filter_place_kind(self, queryset, name, value):
-        if not value:  # an empty choice of model instances arrives as an empty queryset
-            return queryset
-        return queryset.filter(
-            Q(place__kinds__in=value) | Q(place=None, cited_places__kinds__in=value)
-        ).distinct()
-
-    def filter_setting(self, queryset, name, value):
-        if not value:  # an empty choice of model instances arrives as an empty queryset
-            return queryset
-        return queryset.filter(
-            Q(place__setting__in=value) | Q(place=None, cited_places__setting__in=value)
-        ).distinct()
-
-    def filter_region(self, queryset, name, value):
-        if not value:  # an empty choice of model instances arrives as an empty queryset
-            return queryset
-        return queryset.filter(
-            Q(place__region=value) | Q(place=None, cited_places__region=value)
-        ).distinct()
+    def places_condition(self, lookup, value):
+        # A lesson is about its own place or, for a cross-case lesson, the places it cites.
+        return Q(**{f"place__{lookup}": value}) | Q(
+            place=None, **{f"cited_places__{lookup}": value}
+        )
 
     def filter_search(self, queryset, name, value):
         return filter_by_words(queryset, value, "text_folded")

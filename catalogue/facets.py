@@ -4,21 +4,26 @@ A facet is counted on the results of every *other* active filter, so the counts 
 do not collapse to the one value already chosen (several kinds can be ticked at once).
 
 All facets and the total are computed by one SQL statement: one grouped SELECT per facet,
-glued with UNION ALL. When the visitor searches, the full-text match is evaluated once, in
-a common table expression that every branch reads, instead of once per facet.
+glued with UNION ALL. When the visitor searches, the full-text match is evaluated once,
+into a table of hits that every branch reads, instead of once per facet. The result is
+cached per filter state (so paging and sorting reuse it) and keyed by the data version.
 """
 
+import hashlib
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
-from django.db import connection
-from django.db.models import CharField, Count, F, Value
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import CharField, F, Value
 from django.utils.translation import get_language
 
-from . import search
+from . import search, versioning
 from .filters import AREA_CHOICES, PlaceFilter
 from .models import RURAL_SETTINGS, Funding, LegalForm, Organisation, Place, Setting
 
 MAX_FUNDERS = 40
+CACHE_SECONDS = 600
 HITS_TABLE = "directory_search_hits"
 TOTAL = "_total"
 
@@ -53,22 +58,32 @@ def _text(value):
     return Value(value, output_field=CharField())
 
 
-def _row(queryset, facet, value, label=None, label_en=None, count="pk", distinct=False):
-    """A facet's grouped query, with the same columns as every other branch."""
+def _branch(facet, queryset, value, label=None, label_en=None, per_place=None):
+    """One facet: the rows it counts (one per place and value), as (sql, params).
+
+    ``per_place`` names the place column of rows that may repeat a place for one value
+    (several fundings from one funder): they are deduplicated before counting.
+    """
+    columns = {
+        "f_value": F(value) if isinstance(value, str) else value,
+        "f_label": F(label) if label else _text(""),
+        "f_label_en": F(label_en) if label_en else _text(""),
+    }
+    if per_place:
+        columns["f_place"] = F(per_place)
+    rows = queryset.order_by().values(**columns)
+    if per_place:
+        rows = rows.distinct()
+    sql, params = rows.query.get_compiler(connection=connection).as_sql()
     return (
-        queryset.order_by()
-        .values(
-            f_facet=_text(facet),
-            f_value=F(value) if isinstance(value, str) else value,
-            f_label=F(label) if label else _text(""),
-            f_label_en=F(label_en) if label_en else _text(""),
-        )
-        .annotate(n=Count(count, distinct=distinct))
+        "SELECT %s, s.f_value, s.f_label, s.f_label_en, COUNT(*) "
+        f"FROM ({sql}) s GROUP BY s.f_value, s.f_label, s.f_label_en",
+        (facet, *params),
     )
 
 
-def facet_queries(filterset, base):
-    """The grouped query of each facet, and of the total."""
+def facet_branches(filterset, base):
+    """The SQL of each facet, and of the total, as (sql, params) pairs."""
 
     def places_without(*names):
         queryset = filterset.filter_queryset(base, exclude=names).order_by()
@@ -82,76 +97,115 @@ def facet_queries(filterset, base):
     kinds, services = Place.kinds.through.objects, Place.services.through.objects
     fundings = Funding.objects
     return [
-        _row(places_without(), TOTAL, _text(TOTAL)),
-        _row(
-            kinds.filter(place__in=ids_without("kind")),
+        _branch(TOTAL, places_without(), _text(TOTAL)),
+        _branch(
             "kind",
+            kinds.filter(place__in=ids_without("kind")),
             "placekind__slug",
             "placekind__name",
             "placekind__name_en",
-            count="place_id",
         ),
-        _row(places_without("setting"), "setting", "setting"),
-        _row(places_without("area"), "area", "setting"),
-        _row(places_without("region"), "region", "region__insee_code", "region__name"),
-        _row(
-            places_without("departement"),
+        _branch("setting", places_without("setting"), "setting"),
+        _branch("area", places_without("area"), "setting"),
+        _branch("region", places_without("region"), "region__insee_code", "region__name"),
+        _branch(
             "departement",
+            places_without("departement"),
             "departement__insee_code",
             "departement__name",
         ),
-        _row(
-            services.filter(place__in=ids_without("service")),
+        _branch(
             "service",
+            services.filter(place__in=ids_without("service")),
             "service__slug",
             "service__name",
             "service__name_en",
-            count="place_id",
         ),
-        # A place may have several funders of one kind: count places, not fundings.
-        _row(
-            fundings.filter(place__in=ids_without("funder_kind")),
+        # A place may have several funders of one kind, or one funder twice: count each
+        # place once per value.
+        _branch(
             "funder_kind",
+            fundings.filter(place__in=ids_without("funder_kind")),
             "organisation__kind",
-            count="place_id",
-            distinct=True,
+            per_place="place_id",
         ),
-        _row(
-            fundings.filter(place__in=ids_without("funder")),
+        _branch(
             "funder",
+            fundings.filter(place__in=ids_without("funder")),
             "organisation__slug",
             "organisation__name",
-            count="place_id",
-            distinct=True,
+            per_place="place_id",
         ),
-        _row(places_without("legal_form"), "legal_form", "legal_form"),
-        _row(places_without("status"), "status", "status"),
+        _branch("legal_form", places_without("legal_form"), "legal_form"),
+        _branch("status", places_without("status"), "status"),
     ]
 
 
+def cache_key(filterset, base):
+    """Facets depend on the filters only: not on the page, its size or the sort order."""
+    data = filterset.form.data
+    items = sorted(
+        (key, value)
+        for key in data
+        if key not in ("page", "per_page", "sort")
+        for value in (data.getlist(key) if hasattr(data, "getlist") else [data[key]])
+        if value
+    )
+    # The base differs between the directory and a territory's page.
+    state = f"{base.query}|{urlencode(items)}"
+    digest = hashlib.sha256(state.encode()).hexdigest()
+    return f"directory-facets:{versioning.data_version()}:{digest}"
+
+
 def count_rows(filterset, base):
-    """Run every facet query as one statement; rows are (facet, value, label, label_en, n)."""
+    """Every facet's rows (facet, value, label, label_en, n), cached per filter state."""
+    key = cache_key(filterset, base)
+    rows = cache.get(key)
+    if rows is None:
+        rows = compute_rows(filterset, base)
+        cache.set(key, rows, CACHE_SECONDS)
+    return rows
+
+
+def compute_rows(filterset, base):
+    """Run every facet query as one statement (UNION ALL)."""
     query = filterset.form.cleaned_data.get("q")
     if query and not search.query_terms(query):
         return []  # nothing searchable in the query: no place matches
     hits = search.hits(query) if query else None
     if hits is not None:
-        # Within this statement the search filter reads the shared table of hits.
+        # Within this statement the search filter reads the table of hits.
         filterset.search_hits_sql = f"SELECT place_id FROM {HITS_TABLE}"
     try:
-        branches = facet_queries(filterset, base)
+        branches = facet_branches(filterset, base)
     finally:
         filterset.search_hits_sql = None
-    union = branches[0].union(*branches[1:], all=True)
-    sql, params = union.query.get_compiler(connection=connection).as_sql()
-    if hits is not None:
-        hits_sql, hits_params = hits.query.get_compiler(connection=connection).as_sql()
-        hint = "MATERIALIZED " if connection.vendor == "postgresql" else ""
-        sql = f"WITH {HITS_TABLE} AS {hint}({hits_sql}) {sql}"
-        params = (*hits_params, *params)
-    with connection.cursor() as cursor:
+    sql = " UNION ALL ".join(branch for branch, _params in branches)
+    params = [param for _branch_sql, branch_params in branches for param in branch_params]
+    if hits is None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    hits_sql, hits_params = hits.query.get_compiler(connection=connection).as_sql()
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"WITH {HITS_TABLE} AS ({hits_sql}) {sql}", (*hits_params, *params))
+            return cursor.fetchall()
+    # PostgreSQL cannot estimate how many rows a common table expression yields, and a
+    # common word matches half the catalogue: joined row by row, every facet would crawl.
+    # A temporary table with fresh statistics lets it choose hash joins.
+    # Dropped explicitly too: inside an outer transaction (tests, ATOMIC_REQUESTS) the
+    # end of this block is only a savepoint, and ON COMMIT would come too late.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {HITS_TABLE}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {HITS_TABLE} ON COMMIT DROP AS {hits_sql}", hits_params
+        )
+        cursor.execute(f"ANALYZE {HITS_TABLE}")
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        rows = cursor.fetchall()
+        cursor.execute(f"DROP TABLE {HITS_TABLE}")
+        return rows
 
 
 def build_facets(filterset: PlaceFilter, base):

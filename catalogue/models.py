@@ -486,35 +486,36 @@ class Place(NaturalKeyMixin, models.Model):
     def similar(self, limit=5):
         """Published places sharing kinds, setting and services with this one, best first.
 
-        Shared kinds count double, then a common setting, then shared services. To keep
-        the cost flat however large the catalogue, candidates are first sought in the
-        same région, and elsewhere only when the région has too few (at scale, rarely).
-        Reads `kinds` and
-        `services` (prefetch them).
+        Shared kinds count double, then a common setting, then shared services, then the
+        same région. To keep the cost flat however large the catalogue, candidates are
+        scored on the kind links alone, first within the région and elsewhere only when
+        the région has too few (at scale, rarely). Reads `kinds` and `services` (prefetch
+        them).
         """
         kind_ids = [kind.pk for kind in self.kinds.all()]
         if not kind_ids:
             return []
-        candidates = self._similar_candidates(kind_ids, region_only=True, limit=limit)
-        if len(candidates) < limit:
-            seen = {c.pk for c in candidates}
-            candidates += [
-                c
-                for c in self._similar_candidates(kind_ids, region_only=False, limit=limit)
-                if c.pk not in seen
-            ]
-        if not candidates:
+        shared_kinds = self._shared_kinds(kind_ids, region_only=True, limit=10 * limit)
+        if len(shared_kinds) < limit:
+            shared_kinds = {
+                **self._shared_kinds(kind_ids, region_only=False, limit=10 * limit),
+                **shared_kinds,
+            }
+        if not shared_kinds:
             return []
+        candidates = list(Place.objects.filter(pk__in=shared_kinds))
         service_ids = [service.pk for service in self.services.all()]
         shared_services = dict(
             Place.services.through.objects.filter(
-                place_id__in=[c.pk for c in candidates], service_id__in=service_ids
+                place_id__in=shared_kinds, service_id__in=service_ids
             )
             .values_list("place_id")
             .annotate(n=models.Count("service_id"))
             .values_list("place_id", "n")
         )
         for candidate in candidates:
+            candidate.shared_kinds = shared_kinds[candidate.pk]
+            candidate.same_setting = bool(self.setting) and candidate.setting == self.setting
             candidate.shared_services = shared_services.get(candidate.pk, 0)
             candidate.score = (
                 2 * candidate.shared_kinds
@@ -525,21 +526,20 @@ class Place(NaturalKeyMixin, models.Model):
         candidates.sort(key=lambda c: (-c.score, c.name))
         return candidates[:limit]
 
-    def _similar_candidates(self, kind_ids, region_only, limit):
-        places = Place.objects.published().exclude(pk=self.pk).filter(kinds__in=kind_ids)
+    def _shared_kinds(self, kind_ids, region_only, limit):
+        """{place id: number of kinds shared} for the best candidates, from the link table."""
+        links = Place.kinds.through.objects.filter(
+            placekind_id__in=kind_ids, place__editorial_status=Place.EditorialStatus.PUBLISHED
+        ).exclude(place_id=self.pk)
         if region_only:
             if not self.region_id:
-                return []
-            places = places.filter(region_id=self.region_id)
-        return list(
-            places.annotate(
-                shared_kinds=models.Count("kinds", filter=Q(kinds__in=kind_ids)),
-                same_setting=models.Case(
-                    models.When(setting=self.setting, then=1),
-                    default=0,
-                    output_field=models.IntegerField(),
-                ),
-            ).order_by("-shared_kinds", "-same_setting", "name")[: 10 * limit]
+                return {}
+            links = links.filter(place__region_id=self.region_id)
+        return dict(
+            links.values_list("place_id")
+            .annotate(n=models.Count("placekind_id"))
+            .order_by("-n", "place_id")
+            .values_list("place_id", "n")[:limit]
         )
 
     @property
@@ -679,6 +679,7 @@ class Funding(SourcedMixin, models.Model):
 
     class Meta:
         ordering = ["place", "purpose", "-amount_eur", "pk"]
+        indexes = [models.Index(fields=["place", "organisation"])]
         verbose_name = _("funding")
         verbose_name_plural = _("fundings")
         constraints = [

@@ -16,6 +16,7 @@ from django.db.models import Case, F, IntegerField, Prefetch, Value, When
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from . import versioning
 from .models import Lesson, Place, PlaceSearch
 from .text import fold
 
@@ -151,6 +152,8 @@ def reindex(queryset=None, batch_size=500):
         if texts and postgresql:
             update_vectors(texts)
         changed += len(stale)
+    if changed:
+        versioning.bump()
     return changed
 
 

@@ -4,6 +4,7 @@ import os
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.utils import translation
 
@@ -42,6 +43,12 @@ def _french_by_default():
     translation.activate("fr")
     yield
     translation.activate("fr")
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Cached facet counts must not leak from one test into another."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,11 @@
 
   var pending = null;
 
+  var typing = null;
+
   function load(url, push) {
+    // The latest action wins: cancel a request in flight and a search still being typed.
+    clearTimeout(typing);
     if (pending) pending.abort();
     pending = new AbortController();
     container.setAttribute("aria-busy", "true");
@@ -43,7 +47,6 @@
     return window.location.pathname + (query ? "?" + query : "");
   }
 
-  var typing = null;
   container.addEventListener("change", function (event) {
     var form = event.target.form;
     if (!form || form.id !== "directory-form" || event.target.name === "q") return;
@@ -51,8 +54,8 @@
   });
   container.addEventListener("input", function (event) {
     if (event.target.name !== "q") return;
-    clearTimeout(typing);
     var form = event.target.form;
+    clearTimeout(typing);
     typing = setTimeout(function () { load(formUrl(form), true); }, 350);
   });
   container.addEventListener("submit", function (event) {

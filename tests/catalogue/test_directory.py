@@ -200,12 +200,23 @@ ALL_FILTERS = {
 def test_directory_query_count_is_pinned_and_flat(client, corpus, make_place):
     # facets and total in one statement, page of places (+ territories), their kinds
     assert count_queries(client, {}) == 3
-    # + validation of kind (1), region, departement, service, funder (1 each); active-filter
-    # summaries of the multiple-choice model filters (kind, service); no result, so the
-    # suggestions count once per active filter
+    # Facets are cached per filter state: another page size or page costs the page only.
+    assert count_queries(client, {"per_page": 100}) == 2
+    assert count_queries(client, {"page": 2}) == 2
     with_filters = count_queries(client, ALL_FILTERS)
     for _ in range(30):
         make_place(kinds=("fab-lab", "pepiniere"), services=("prototypage",))
+    # New data: the cached counts are stale and computed again, at the same cost.
     assert count_queries(client, {}) == 3
     assert count_queries(client, ALL_FILTERS) == with_filters
-    assert count_queries(client, {"per_page": 100}) == 3
+
+
+def test_cached_facet_counts_follow_the_data(client, corpus, make_place):
+    def fab_labs():
+        facet = client.get(URL).context["facets"]["kind"]
+        return next(o.count for o in facet.options if o.value == "fab-lab")
+
+    before = fab_labs()
+    assert fab_labs() == before  # served from the cache
+    make_place(kinds=("fab-lab",))
+    assert fab_labs() == before + 1
