@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import CharField, F, Value
+from django.db.models.expressions import RawSQL
 from django.utils.translation import get_language
 
 from . import search, versioning
@@ -25,6 +26,7 @@ from .models import RURAL_SETTINGS, Funding, LegalForm, Organisation, Place, Set
 MAX_FUNDERS = 40
 CACHE_SECONDS = 600
 HITS_TABLE = "directory_search_hits"
+RESULTS_TABLE = "directory_results"
 TOTAL = "_total"
 
 
@@ -82,16 +84,38 @@ def _branch(facet, queryset, value, label=None, label_en=None, per_place=None):
     )
 
 
-def facet_branches(filterset, base):
-    """The SQL of each facet, and of the total, as (sql, params) pairs."""
+def active_filters(filterset):
+    return {
+        name
+        for name, value in filterset.form.cleaned_data.items()
+        if name not in ("sort", "q")
+        and value not in (None, "", [], ())
+        and not (hasattr(value, "exists") and not len(value))
+    }
+
+
+def facet_branches(filterset, base, results_sql=None):
+    """The SQL of each facet, and of the total, as (sql, params) pairs.
+
+    ``results_sql`` selects the ids of the fully filtered places, when they were stored:
+    a facet whose own filter is not in use counts those places directly.
+    """
+    active = active_filters(filterset)
+
+    def stored(names):
+        return results_sql is not None and not active.intersection(names)
 
     def places_without(*names):
+        if stored(names):
+            return Place.objects.filter(pk__in=RawSQL(results_sql, ()))
         queryset = filterset.filter_queryset(base, exclude=names).order_by()
         if queryset.query.distinct:  # a many-to-many filter joined rows: dedupe first
             return Place.objects.filter(pk__in=queryset.values("pk"))
         return queryset
 
     def ids_without(*names):
+        if stored(names):
+            return RawSQL(results_sql, ())
         return filterset.filter_queryset(base, exclude=names).order_by().values("pk")
 
     kinds, services = Place.kinds.through.objects, Place.services.through.objects
@@ -173,39 +197,67 @@ def compute_rows(filterset, base):
     if query and not search.query_terms(query):
         return []  # nothing searchable in the query: no place matches
     hits = search.hits(query) if query else None
+    if connection.vendor == "postgresql" and (hits is not None or active_filters(filterset)):
+        return compute_rows_with_tables(filterset, base, hits)
     if hits is not None:
-        # Within this statement the search filter reads the table of hits.
-        filterset.search_hits_sql = f"SELECT place_id FROM {HITS_TABLE}"
+        # Within this statement the search filter reads the hits of the WITH clause.
+        filterset.search_hits_sql = f"SELECT h.place_id FROM {HITS_TABLE} h"
     try:
-        branches = facet_branches(filterset, base)
+        sql, params = union(facet_branches(filterset, base))
     finally:
         filterset.search_hits_sql = None
-    sql = " UNION ALL ".join(branch for branch, _params in branches)
-    params = [param for _branch_sql, branch_params in branches for param in branch_params]
-    if hits is None:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
-    hits_sql, hits_params = hits.query.get_compiler(connection=connection).as_sql()
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"WITH {HITS_TABLE} AS ({hits_sql}) {sql}", (*hits_params, *params))
-            return cursor.fetchall()
-    # PostgreSQL cannot estimate how many rows a common table expression yields, and a
-    # common word matches half the catalogue: joined row by row, every facet would crawl.
-    # A temporary table with fresh statistics lets it choose hash joins.
-    # Dropped explicitly too: inside an outer transaction (tests, ATOMIC_REQUESTS) the
-    # end of this block is only a savepoint, and ON COMMIT would come too late.
+    if hits is not None:
+        hits_sql, hits_params = compiled(hits)
+        sql, params = f"WITH {HITS_TABLE} AS ({hits_sql}) {sql}", (*hits_params, *params)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def compute_rows_with_tables(filterset, base, hits):
+    """PostgreSQL: store the search hits and the filtered places in temporary tables.
+
+    The search is then matched once, and the filters applied once for every facet whose
+    own filter is not in use. PostgreSQL cannot estimate the size of a common table
+    expression, and a common word matches half the catalogue: tables with fresh
+    statistics let it choose hash joins. They are dropped explicitly, because inside an
+    outer transaction (tests, ATOMIC_REQUESTS) the end of this block is only a savepoint.
+    """
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {HITS_TABLE}")
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {HITS_TABLE} ON COMMIT DROP AS {hits_sql}", hits_params
-        )
-        cursor.execute(f"ANALYZE {HITS_TABLE}")
+        tables = []
+
+        def store(table, column, sql, params):
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {table} ({column}) ON COMMIT DROP AS {sql}", params
+            )
+            cursor.execute(f"ANALYZE {table}")
+            tables.append(table)
+
+        if hits is not None:
+            store(HITS_TABLE, "place_id", *compiled(hits))
+            filterset.search_hits_sql = f"SELECT h.place_id FROM {HITS_TABLE} h"
+        try:
+            filtered = filterset.filter_queryset(base).order_by().values("pk").distinct()
+            store(RESULTS_TABLE, "id", *compiled(filtered))
+            results_sql = f"SELECT r.id FROM {RESULTS_TABLE} r"
+            sql, params = union(facet_branches(filterset, base, results_sql=results_sql))
+        finally:
+            filterset.search_hits_sql = None
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-        cursor.execute(f"DROP TABLE {HITS_TABLE}")
+        for table in tables:
+            cursor.execute(f"DROP TABLE {table}")
         return rows
+
+
+def compiled(queryset):
+    return queryset.query.get_compiler(connection=connection).as_sql()
+
+
+def union(branches):
+    sql = " UNION ALL ".join(branch for branch, _params in branches)
+    return sql, [param for _branch_sql, branch_params in branches for param in branch_params]
 
 
 def build_facets(filterset: PlaceFilter, base):
