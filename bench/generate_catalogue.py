@@ -28,6 +28,7 @@ from django.db import connection, transaction  # noqa: E402
 
 from casestudies.corpus import Loader  # noqa: E402
 from casestudies.models import CaseStudy, Section  # noqa: E402
+from catalogue import versioning  # noqa: E402
 from catalogue.headlines import refresh_headlines  # noqa: E402
 from catalogue.models import (  # noqa: E402
     Figure,
@@ -376,6 +377,7 @@ def generate(count, seed=2026, batch=2000):
                 )
             reindex(Place.objects.filter(pk__in=ids))
         print(f"{offset + len(places)} places", flush=True)
+    versioning.bump()  # bulk inserts send no signals
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")

@@ -1,3 +1,7 @@
+import functools
+import itertools
+import operator
+
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
@@ -487,20 +491,36 @@ class Place(NaturalKeyMixin, models.Model):
         """Published places sharing kinds, setting and services with this one, best first.
 
         Shared kinds count double, then a common setting, then shared services, then the
-        same région. To keep the cost flat however large the catalogue, candidates are
-        scored on the kind links alone, first within the région and elsewhere only when
-        the région has too few (at scale, rarely). Reads `kinds` and `services` (prefetch
-        them).
+        same région. Candidates come from the facet index (bit sets of the places of each
+        kind and région), most shared kinds first and within the région first, so the
+        cost stays flat however large the catalogue. Reads `kinds`, `services` and
+        `region` (fetch them).
         """
-        kind_ids = [kind.pk for kind in self.kinds.all()]
-        if not kind_ids:
+        from .facet_index import get_index
+
+        index = get_index()
+        kind_masks = [index.masks["kind"].get(kind.slug, 0) for kind in self.kinds.all()]
+        if not kind_masks:
             return []
-        shared_kinds = self._shared_kinds(kind_ids, region_only=True, limit=10 * limit)
-        if len(shared_kinds) < limit:
-            shared_kinds = {
-                **self._shared_kinds(kind_ids, region_only=False, limit=10 * limit),
-                **shared_kinds,
-            }
+        others = index.all
+        if self.pk in index.positions:
+            others &= ~(1 << index.positions[self.pk])
+        region = index.masks["region"].get(self.region.insee_code, 0) if self.region else 0
+        shared_kinds, taken = {}, 0
+        # Places sharing at least n kinds, for n from all of them down to one.
+        for n in range(len(kind_masks), 0, -1):
+            at_least = 0
+            for group in itertools.combinations(kind_masks, n):
+                at_least |= functools.reduce(operator.and_, group)
+            for scope in (region, index.all):
+                fresh = at_least & scope & others & ~taken
+                for pk in index.members(fresh)[: 10 * limit - len(shared_kinds)]:
+                    shared_kinds[pk] = n
+                taken |= fresh
+                if len(shared_kinds) >= 10 * limit:
+                    break
+            if len(shared_kinds) >= 10 * limit:
+                break
         if not shared_kinds:
             return []
         candidates = list(Place.objects.filter(pk__in=shared_kinds))
@@ -526,28 +546,22 @@ class Place(NaturalKeyMixin, models.Model):
         candidates.sort(key=lambda c: (-c.score, c.name))
         return candidates[:limit]
 
-    def _shared_kinds(self, kind_ids, region_only, limit):
-        """{place id: number of kinds shared} for the best candidates, from the link table."""
-        links = Place.kinds.through.objects.filter(
-            placekind_id__in=kind_ids, place__editorial_status=Place.EditorialStatus.PUBLISHED
-        ).exclude(place_id=self.pk)
-        if region_only:
-            if not self.region_id:
-                return {}
-            links = links.filter(place__region_id=self.region_id)
-        return dict(
-            links.values_list("place_id")
-            .annotate(n=models.Count("placekind_id"))
-            .order_by("-n", "place_id")
-            .values_list("place_id", "n")[:limit]
-        )
-
     @property
     def commune(self):
         for node in self.territory_chain():
             if node.kind == Territory.Kind.COMMUNE:
                 return node
         return None
+
+
+class DataVersion(models.Model):
+    """One row whose token changes with every change to the catalogue's data
+    (catalogue.versioning): derived data, such as the facet index, is keyed by it."""
+
+    token = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self):
+        return str(self.token)
 
 
 class PlaceSearch(models.Model):

@@ -58,6 +58,28 @@ def hits(query):
     return documents.values("place_id")
 
 
+def ranked_hits(query):
+    """{place id: relevance} for the places matching ``query``, in one query.
+
+    PostgreSQL ranks with its own ts_rank (name and aliases weigh most); SQLite puts the
+    places whose name holds the first word first.
+    """
+    terms = query_terms(query)
+    if not terms:
+        return {}
+    if is_postgresql():
+        ts_query = SearchQuery(fold(query), config="french", search_type="websearch")
+        return dict(
+            PlaceSearch.objects.filter(vector=ts_query).values_list(
+                "place_id", SearchRank(F("vector"), ts_query)
+            )
+        )
+    rows = PlaceSearch.objects.filter(place_id__in=hits(query)).values_list(
+        "place_id", "place__name"
+    )
+    return {pk: 1 if terms[0] in fold(name) else 0 for pk, name in rows}
+
+
 def search(queryset, query):
     """Places matching ``query``, annotated with `rank` (higher is more relevant)."""
     terms = query_terms(query)

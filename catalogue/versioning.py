@@ -1,24 +1,22 @@
-"""A counter bumped whenever catalogue data changes, to key caches of derived results.
+"""A token that changes whenever catalogue data changes, to key what is derived from it.
 
-Cached facet counts carry the version they were computed for; any write to the data they
-depend on bumps it, so a stale count is never served.
+It lives in the database, so every web process sees the same one. A new token is random
+rather than the next number: if the transaction that changed it rolls back, the token
+goes back to one that only ever described committed data.
 """
 
-from django.core.cache import cache
-
-KEY = "catalogue:data-version"
+import secrets
 
 
 def data_version():
-    version = cache.get(KEY)
-    if version is None:
-        cache.add(KEY, 1, timeout=None)
-        version = cache.get(KEY, 1)
-    return version
+    from .models import DataVersion
+
+    return DataVersion.objects.values_list("token", flat=True).first() or 0
 
 
 def bump(**kwargs):
-    try:
-        cache.incr(KEY)
-    except ValueError:  # not set yet (or evicted): start a new series
-        cache.set(KEY, 2, timeout=None)
+    from .models import DataVersion
+
+    token = secrets.randbits(62)
+    if not DataVersion.objects.filter(pk=1).update(token=token):
+        DataVersion.objects.update_or_create(pk=1, defaults={"token": token})

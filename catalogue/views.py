@@ -9,7 +9,7 @@ from django.views.generic import DetailView, ListView
 from .facets import build_facets
 from .filters import PlaceFilter
 from .models import Place, Source, Territory
-from .search import highlight
+from .search import highlight, ranked_hits
 
 PAGE_SIZES = (20, 50, 100)
 # The places a visitor ticked for comparison (read by the comparison pages too).
@@ -42,7 +42,7 @@ def page_size(request):
     return size if size in PAGE_SIZES else PAGE_SIZES[0]
 
 
-def directory_context(request, base):
+def directory_context(request, base, scoped=False):
     """Filtered, searched, sorted and paginated places with their facets.
 
     Invalid values (unknown slugs, text in a number field, a negative budget...) are
@@ -50,12 +50,24 @@ def directory_context(request, base):
     """
     filterset = PlaceFilter(request.GET, queryset=base)
     filterset.is_valid()
-    places = filterset.filter_queryset(base)
-    facets, total = build_facets(filterset, base)
-    paginator = Paginator(places.for_listing(), page_size(request))
-    paginator.count = total  # already counted with the facets, in the same statement
-    page = paginator.get_page(request.GET.get("page"))
     query = filterset.form.cleaned_data.get("q") or ""
+    sort = filterset.form.cleaned_data.get("sort") or ""
+    ranked = ranked_hits(query) if query else None
+    facets, total, without_each, result_ids = build_facets(
+        filterset, base, scoped, hits=list(ranked) if ranked is not None else None
+    )
+    if ranked is not None and sort in ("", "relevance"):
+        # Ranked by relevance from the search's own scores: no second full-text query.
+        ordered = sorted(result_ids, key=lambda pk: -ranked[pk])  # stable: ties by id
+        paginator = Paginator(ordered, page_size(request))
+        page = paginator.get_page(request.GET.get("page"))
+        found = {p.pk: p for p in Place.objects.for_listing().filter(pk__in=page.object_list)}
+        page.object_list = [found[pk] for pk in page.object_list if pk in found]
+    else:
+        places = filterset.filter_queryset(base)
+        paginator = Paginator(places.for_listing(), page_size(request))
+        paginator.count = total  # already counted with the facets
+        page = paginator.get_page(request.GET.get("page"))
     results = [
         (place, highlight(place.name, query), highlight(place.localized_summary, query))
         for place in page.object_list
@@ -74,7 +86,9 @@ def directory_context(request, base):
         "selection": request.session.get(COMPARE_SESSION_KEY, []),
     }
     if not paginator.count:
-        context["suggestions"] = removal_suggestions(filterset, base, context["active_filters"])
+        context["suggestions"] = removal_suggestions(
+            filterset, base, context["active_filters"], without_each
+        )
     return context
 
 
@@ -100,11 +114,17 @@ def active_filters(filterset):
     ]
 
 
-def removal_suggestions(filterset, base, active):
-    """For an empty result: how many places each filter, removed alone, would bring back."""
+def removal_suggestions(filterset, base, active, known):
+    """For an empty result: how many places each filter, removed alone, would bring back.
+
+    ``known`` holds the counts the facet index gave; only ranges need a query each.
+    """
     suggestions = []
     for name, label, text in active:
-        count = filterset.filter_queryset(base, exclude=(name,)).count()
+        if name in known:
+            count = known[name]
+        else:
+            count = filterset.filter_queryset(base, exclude=(name,)).count()
         if count:
             suggestions.append((name, label, text, count))
     return sorted(suggestions, key=lambda s: -s[3])
@@ -149,7 +169,7 @@ def territory_detail(request, slug):
         Territory.objects.select_related("parent__parent__parent__parent", "population_source"),
         slug=slug,
     )
-    context = directory_context(request, places_within(territory))
+    context = directory_context(request, places_within(territory), scoped=True)
     context["territory"] = territory
     context["children"] = territory.children.annotate(
         place_count=Count("places", filter=Q(places__editorial_status="published"))
