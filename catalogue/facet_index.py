@@ -49,14 +49,13 @@ class FacetIndex:
 
     def members(self, mask):
         """The place ids of a bit set, in bit order."""
-        ids, position = [], 0
-        for byte in mask.to_bytes((len(self.ids) + 7) // 8, "little"):
-            if byte:
-                for bit in range(8):
-                    if byte >> bit & 1:
-                        ids.append(self.ids[position + bit])
-            position += 8
-        return ids
+        bits = bin(mask)[:1:-1]  # bit 0 first
+        ids, position = self.ids, bits.find("1")
+        found = []
+        while position != -1:
+            found.append(ids[position])
+            position = bits.find("1", position + 1)
+        return found
 
     def value_mask(self, facet, values):
         """Places having any of ``values`` in ``facet``."""

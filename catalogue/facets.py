@@ -113,6 +113,17 @@ def filter_masks(filterset, base, index, scoped, hits=None):
     return masks
 
 
+@dataclass
+class ResultSet:
+    """The places the filters leave, as a bit set; their ids only when asked for."""
+
+    index: object
+    mask: int
+
+    def ids(self):
+        return self.index.members(self.mask)
+
+
 def count_rows(filterset, base, scoped=False, hits=None):
     """Every facet's rows (facet, value, label, label_en, n), from the facet index; for
     each filter in use the number of places there would be without it; the results."""
@@ -133,17 +144,17 @@ def count_rows(filterset, base, scoped=False, hits=None):
             label, label_en = index.labels[facet][value]
             rows.append((name, value, label, label_en, (others & mask).bit_count()))
     without_each = {name: without(name).bit_count() for name in masks}
-    return rows, without_each, index.members(without())
+    return rows, without_each, ResultSet(index, without())
 
 
 def build_facets(filterset: PlaceFilter, base, scoped=False, hits=None):
     """Facets for the current filters, the number of places they leave, how many there
-    would be without each filter in use, and the ids of the places they leave.
+    would be without each filter in use, and the places they leave.
 
     ``scoped`` says that ``base`` is narrower than all published places (a territory).
     """
     grouped = {}
-    rows, without_each, result_ids = count_rows(filterset, base, scoped, hits)
+    rows, without_each, results = count_rows(filterset, base, scoped, hits)
     for facet, value, label, label_en, n in rows:
         if value in (None, ""):
             continue
@@ -210,4 +221,4 @@ def build_facets(filterset: PlaceFilter, base, scoped=False, hits=None):
         True,
         order=None,
     )
-    return facets, total, without_each, result_ids
+    return facets, total, without_each, results

@@ -53,12 +53,12 @@ def directory_context(request, base, scoped=False):
     query = filterset.form.cleaned_data.get("q") or ""
     sort = filterset.form.cleaned_data.get("sort") or ""
     ranked = ranked_hits(query) if query else None
-    facets, total, without_each, result_ids = build_facets(
+    facets, total, without_each, results = build_facets(
         filterset, base, scoped, hits=list(ranked) if ranked is not None else None
     )
     if ranked is not None and sort in ("", "relevance"):
         # Ranked by relevance from the search's own scores: no second full-text query.
-        ordered = sorted(result_ids, key=lambda pk: -ranked[pk])  # stable: ties by id
+        ordered = sorted(results.ids(), key=lambda pk: -ranked[pk])  # stable: ties by id
         paginator = Paginator(ordered, page_size(request))
         page = paginator.get_page(request.GET.get("page"))
         found = {p.pk: p for p in Place.objects.for_listing().filter(pk__in=page.object_list)}
