@@ -3,17 +3,15 @@ that have it, as a bit set (a Python int, one bit per published place).
 
 Counting a facet value for a result set is then one AND and one population count, in
 microseconds, instead of a grouped SQL query over the filtered rows. The index is built
-from the database (four queries) and kept per process until the catalogue's data version
-changes; at 100,000 places it takes a few megabytes.
+from the database (eight queries, integers mostly) and kept per process until the
+catalogue's data version changes; at 100,000 places it takes a few megabytes.
 """
 
 import threading
 from dataclasses import dataclass, field
 
-from django.db.models import Q
-
 from . import versioning
-from .models import Funding, Place
+from .models import Funding, Organisation, Place, PlaceKind, Service, Territory
 
 FACETS = [
     "kind",
@@ -65,70 +63,90 @@ class FacetIndex:
         return mask
 
 
-def _collect(index, rows):
-    """Turn (facet, value, label, label_en, place id) rows into bit sets."""
-    buckets = {}
+def _bit_sets(index, pairs):
+    """{value: bit set} from (place id, value) pairs; unknown places are ignored."""
     positions = index.positions
-    for facet, value, label, label_en, place_id in rows:
-        if value in (None, ""):
-            continue
+    buckets = {}
+    for place_id, value in pairs:
         position = positions.get(place_id)
-        if position is None:
-            continue
-        buckets.setdefault((facet, value), []).append(position)
-        index.labels[facet].setdefault(value, (label or "", label_en or ""))
+        if position is not None and value not in (None, ""):
+            buckets.setdefault(value, []).append(position)
     size = (len(index.ids) + 7) // 8
-    for (facet, value), found in buckets.items():
+    sets = {}
+    for value, found in buckets.items():
         bits = bytearray(size)
         for position in found:
             bits[position >> 3] |= 1 << (position & 7)
-        index.masks[facet][value] = int.from_bytes(bits, "little")
+        sets[value] = int.from_bytes(bits, "little")
+    return sets
 
 
 def build(version):
-    published = Place.objects.published()
+    """Read the published places and their links as integers, vocabularies apart."""
     places = list(
-        published.order_by("pk").values_list(
-            "pk",
-            "setting",
-            "region__insee_code",
-            "region__name",
-            "departement__insee_code",
-            "departement__name",
-            "legal_form",
-            "status",
-        )
+        Place.objects.published()
+        .order_by("pk")
+        .values_list("pk", "setting", "region_id", "departement_id", "legal_form", "status")
     )
     index = FacetIndex(version=version)
     index.ids = [row[0] for row in places]
     index.positions = {place_id: position for position, place_id in enumerate(index.ids)}
     index.all = (1 << len(index.ids)) - 1
-    rows = []
-    for pk, setting, region, region_name, dep, dep_name, legal_form, status in places:
-        rows += [
-            ("setting", setting, "", "", pk),
-            ("region", region, region_name, "", pk),
-            ("departement", dep, dep_name, "", pk),
-            ("legal_form", legal_form, "", "", pk),
-            ("status", status, "", "", pk),
-        ]
-    is_published = Q(place__editorial_status=Place.EditorialStatus.PUBLISHED)
-    for row in Place.kinds.through.objects.filter(is_published).values_list(
-        "placekind__slug", "placekind__name", "placekind__name_en", "place_id"
-    ):
-        rows.append(("kind", *row))
-    for row in Place.services.through.objects.filter(is_published).values_list(
-        "service__slug", "service__name", "service__name_en", "place_id"
-    ):
-        rows.append(("service", *row))
-    for kind, slug, name, place_id in (
-        Funding.objects.filter(is_published)
-        .values_list("organisation__kind", "organisation__slug", "organisation__name", "place_id")
-        .distinct()
-    ):
-        rows.append(("funder_kind", kind, "", "", place_id))
-        rows.append(("funder", slug, name, "", place_id))
-    _collect(index, rows)
+    for facet, column in (("setting", 1), ("legal_form", 4), ("status", 5)):
+        index.masks[facet] = _bit_sets(index, ((row[0], row[column]) for row in places))
+        index.labels[facet] = dict.fromkeys(index.masks[facet], ("", ""))
+
+    territories = {
+        pk: (code, name)
+        for pk, code, name in Territory.objects.filter(
+            kind__in=[Territory.Kind.REGION, Territory.Kind.DEPARTEMENT]
+        ).values_list("pk", "insee_code", "name")
+    }
+    for facet, column in (("region", 2), ("departement", 3)):
+        by_id = _bit_sets(index, ((row[0], row[column]) for row in places))
+        for territory_id, mask in by_id.items():
+            code, name = territories[territory_id]
+            index.masks[facet][code] = mask
+            index.labels[facet][code] = (name, "")
+
+    def linked(facet, links, vocabulary):
+        """Links (place id, vocabulary id); vocabulary {id: (value, label, label_en)}."""
+        for item_id, mask in _bit_sets(index, links).items():
+            value, label, label_en = vocabulary[item_id]
+            index.masks[facet][value] = mask
+            index.labels[facet][value] = (label, label_en)
+
+    linked(
+        "kind",
+        Place.kinds.through.objects.values_list("place_id", "placekind_id"),
+        {
+            pk: (slug, name, name_en)
+            for pk, slug, name, name_en in PlaceKind.objects.values_list(
+                "pk", "slug", "name", "name_en"
+            )
+        },
+    )
+    linked(
+        "service",
+        Place.services.through.objects.values_list("place_id", "service_id"),
+        {
+            pk: (slug, name, name_en)
+            for pk, slug, name, name_en in Service.objects.values_list(
+                "pk", "slug", "name", "name_en"
+            )
+        },
+    )
+    organisations = {
+        pk: (slug, name, kind)
+        for pk, slug, name, kind in Organisation.objects.values_list("pk", "slug", "name", "kind")
+    }
+    funders = list(Funding.objects.values_list("place_id", "organisation_id").distinct())
+    linked(
+        "funder", funders, {pk: (slug, name, "") for pk, (slug, name, _k) in organisations.items()}
+    )
+    kinds = _bit_sets(index, ((place, organisations[org][2]) for place, org in funders))
+    index.masks["funder_kind"] = kinds
+    index.labels["funder_kind"] = dict.fromkeys(kinds, ("", ""))
     return index
 
 

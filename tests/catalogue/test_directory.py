@@ -200,9 +200,10 @@ ALL_FILTERS = {
 
 def test_directory_query_count_is_pinned_and_flat(client, corpus, make_place):
     versioning.bump()  # a change, as an editor's save would make
-    # After a change: the data version, the facet index built again (places, kinds,
-    # services, funders), then the page of places (+ territories) and their kinds.
-    assert count_queries(client, {}) == 7
+    # After a change: the data version, the facet index built again (places, régions and
+    # départements, kinds and their links, services and their links, funders and their
+    # links), then the page of places (+ territories) and their kinds.
+    assert count_queries(client, {}) == 11
     # Index in memory: the data version, the page, its kinds.
     assert count_queries(client, {}) == 3
     assert count_queries(client, {"per_page": 100, "page": 1}) == 3
@@ -214,7 +215,7 @@ def test_directory_query_count_is_pinned_and_flat(client, corpus, make_place):
     assert with_filters == 16
     for _ in range(30):
         make_place(kinds=("fab-lab", "pepiniere"), services=("prototypage",))
-    assert count_queries(client, {}) == 7
+    assert count_queries(client, {}) == 11
     assert count_queries(client, ALL_FILTERS) == with_filters
 
 
