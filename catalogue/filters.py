@@ -3,7 +3,6 @@
 import django_filters
 from django import forms
 from django.db.models import F
-from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 
 from . import search
@@ -171,12 +170,7 @@ class PlaceFilter(django_filters.FilterSet):
         "status",
     ]
 
-    # Set while facets are counted: the search then reads hits computed once per statement.
-    search_hits_sql = None
-
     def filter_search(self, queryset, name, value):
-        if self.search_hits_sql:
-            return queryset.filter(pk__in=RawSQL(self.search_hits_sql, ()))
         return search.search(queryset, value)
 
     def filter_area(self, queryset, name, value):
@@ -203,7 +197,3 @@ class PlaceFilter(django_filters.FilterSet):
                 return queryset.order_by(F("rank").desc(nulls_last=True), "name")
             sort = "name"
         return queryset.order_by(*SORT_ORDER.get(sort, ["name"]))
-
-    @property
-    def searching(self):
-        return bool(self.is_valid() and self.form.cleaned_data.get("q"))

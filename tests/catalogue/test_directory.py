@@ -228,3 +228,28 @@ def test_cached_facet_counts_follow_the_data(client, corpus, make_place):
     assert fab_labs() == before  # served from the cache
     make_place(kinds=("fab-lab",))
     assert fab_labs() == before + 1
+
+
+def test_territory_page_lists_places_below_it_with_the_same_filters(
+    client, make_place, make_territory
+):
+    epci = make_territory(
+        "CC du Test",
+        kind=Territory.Kind.EPCI,
+        parent=Territory.objects.get(slug="ille-et-vilaine-35"),
+    )
+    rural = make_place(territory=make_territory(parent=epci), setting="rural")
+    urban = make_place(territory=make_territory(parent=epci), setting="metropole")
+    elsewhere = make_place()
+    for territory in (
+        epci,
+        Territory.objects.get(slug="ille-et-vilaine-35"),
+        Territory.objects.get(slug="bretagne"),
+    ):
+        url = territory.get_absolute_url()
+        slugs = result_slugs(client.get(url, {"per_page": 100}))
+        assert rural.slug in slugs and urban.slug in slugs and elsewhere.slug not in slugs
+        filtered = client.get(url, {"setting": "rural", "per_page": 100})
+        assert rural.slug in result_slugs(filtered) and urban.slug not in result_slugs(filtered)
+        facet = filtered.context["facets"]["setting"]
+        assert next(o.count for o in facet.options if o.value == "metropole") >= 1
