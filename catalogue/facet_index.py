@@ -37,12 +37,13 @@ class FacetIndex:
 
     def mask_of(self, place_ids):
         """The bit set of the given places (unknown or unpublished ids are ignored)."""
-        bits = bytearray((len(self.ids) + 7) // 8)
         positions = self.positions
-        for place_id in place_ids:
-            position = positions.get(place_id)
-            if position is not None:
-                bits[position >> 3] |= 1 << (position & 7)
+        return self.bit_set(positions[pk] for pk in place_ids if pk in positions)
+
+    def bit_set(self, positions):
+        bits = bytearray((len(self.ids) + 7) // 8)
+        for position in positions:
+            bits[position >> 3] |= 1 << (position & 7)
         return int.from_bytes(bits, "little")
 
     def members(self, mask):
@@ -71,14 +72,7 @@ def _bit_sets(index, pairs):
         position = positions.get(place_id)
         if position is not None and value not in (None, ""):
             buckets.setdefault(value, []).append(position)
-    size = (len(index.ids) + 7) // 8
-    sets = {}
-    for value, found in buckets.items():
-        bits = bytearray(size)
-        for position in found:
-            bits[position >> 3] |= 1 << (position & 7)
-        sets[value] = int.from_bytes(bits, "little")
-    return sets
+    return {value: index.bit_set(found) for value, found in buckets.items()}
 
 
 def build(version):

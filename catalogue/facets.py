@@ -18,7 +18,6 @@ from .filters import AREA_CHOICES, PlaceFilter
 from .models import RURAL_SETTINGS, URBAN_SETTINGS, LegalForm, Organisation, Place, Setting
 
 MAX_FUNDERS = 40
-TOTAL = "_total"
 
 
 @dataclass
@@ -124,9 +123,10 @@ class ResultSet:
         return self.index.members(self.mask)
 
 
-def count_rows(filterset, base, scoped=False, hits=None):
-    """Every facet's rows (facet, value, label, label_en, n), from the facet index; for
-    each filter in use the number of places there would be without it; the results."""
+def count_facets(filterset, base, scoped=False, hits=None):
+    """From the facet index: {facet: [(value, label, n)]} with labels in the current
+    language, how many places each filter in use would leave without it, and the
+    results."""
     index = get_index()
     masks = filter_masks(filterset, base, index, scoped, hits)
 
@@ -137,14 +137,18 @@ def count_rows(filterset, base, scoped=False, hits=None):
                 result &= mask
         return result
 
-    rows = [(TOTAL, TOTAL, "", "", without().bit_count())]
+    english = get_language() == "en"
+    grouped = {}
     for name, facet in FACET_SOURCES.items():
         others = without(name)
+        rows = grouped[name] = []
         for value, mask in index.masks[facet].items():
             label, label_en = index.labels[facet][value]
-            rows.append((name, value, label, label_en, (others & mask).bit_count()))
+            rows.append(
+                (value, label_en if english and label_en else label, (others & mask).bit_count())
+            )
     without_each = {name: without(name).bit_count() for name in masks}
-    return rows, without_each, ResultSet(index, without())
+    return grouped, without_each, ResultSet(index, without())
 
 
 def build_facets(filterset: PlaceFilter, base, scoped=False, hits=None):
@@ -153,15 +157,8 @@ def build_facets(filterset: PlaceFilter, base, scoped=False, hits=None):
 
     ``scoped`` says that ``base`` is narrower than all published places (a territory).
     """
-    grouped = {}
-    rows, without_each, results = count_rows(filterset, base, scoped, hits)
-    for facet, value, label, label_en, n in rows:
-        if value in (None, ""):
-            continue
-        if get_language() == "en" and label_en:
-            label = label_en
-        grouped.setdefault(facet, []).append((value, label, n))
-    total = sum(n for _value, _label, n in grouped.get(TOTAL, []))
+    grouped, without_each, results = count_facets(filterset, base, scoped, hits)
+    total = results.mask.bit_count()
 
     facets = {}
 

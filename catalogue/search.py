@@ -44,18 +44,27 @@ def is_postgresql():
     return connection.vendor == "postgresql"
 
 
-def hits(query):
-    """The ids of the places matching ``query``: a ``PlaceSearch`` queryset of place ids."""
+def french_query(query):
+    """The query as PostgreSQL web-search syntax, accents folded like the documents."""
+    return SearchQuery(fold(query), config="french", search_type="websearch")
+
+
+def matching_documents(query):
+    """The search documents (``PlaceSearch``) that match ``query``."""
     terms = query_terms(query)
     documents = PlaceSearch.objects.all()
     if not terms:
-        return documents.none().values("place_id")
+        return documents.none()
     if is_postgresql():
-        ts_query = SearchQuery(fold(query), config="french", search_type="websearch")
-        return documents.filter(vector=ts_query).values("place_id")
+        return documents.filter(vector=french_query(query))
     for term in terms:
         documents = documents.filter(folded__contains=term)
-    return documents.values("place_id")
+    return documents
+
+
+def hits(query):
+    """The ids of the places matching ``query``, as a queryset of place ids."""
+    return matching_documents(query).values("place_id")
 
 
 def ranked_hits(query):
@@ -67,16 +76,11 @@ def ranked_hits(query):
     terms = query_terms(query)
     if not terms:
         return {}
+    documents = matching_documents(query)
     if is_postgresql():
-        ts_query = SearchQuery(fold(query), config="french", search_type="websearch")
-        return dict(
-            PlaceSearch.objects.filter(vector=ts_query).values_list(
-                "place_id", SearchRank(F("vector"), ts_query)
-            )
-        )
-    rows = PlaceSearch.objects.filter(place_id__in=hits(query)).values_list(
-        "place_id", "place__name"
-    )
+        rank = SearchRank(F("vector"), french_query(query))
+        return dict(documents.values_list("place_id", rank))
+    rows = documents.values_list("place_id", "place__name")
     return {pk: 1 if terms[0] in fold(name) else 0 for pk, name in rows}
 
 
@@ -86,7 +90,7 @@ def search(queryset, query):
     if not terms:
         return queryset.none().annotate(rank=Value(0, output_field=IntegerField()))
     if is_postgresql():
-        ts_query = SearchQuery(fold(query), config="french", search_type="websearch")
+        ts_query = french_query(query)
         return queryset.filter(search__vector=ts_query).annotate(
             rank=SearchRank(F("search__vector"), ts_query)
         )

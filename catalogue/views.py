@@ -130,14 +130,18 @@ def removal_suggestions(filterset, base, active, known):
     return sorted(suggestions, key=lambda s: -s[3])
 
 
+def directory_template(request, page_template):
+    """The whole page, or only the directory block that the page's script swaps in."""
+    if request.headers.get("X-Requested-With") == "fetch":
+        return "catalogue/includes/directory.html"
+    return page_template
+
+
 def place_list(request):
     base = Place.objects.published()
     context = directory_context(request, base)
     context["page_title"] = _("Innovation places")
-    template = "catalogue/place_list.html"
-    if request.headers.get("X-Requested-With") == "fetch":
-        template = "catalogue/includes/directory.html"
-    return render(request, template, context)
+    return render(request, directory_template(request, "catalogue/place_list.html"), context)
 
 
 class PlaceDetailView(DetailView):
@@ -174,10 +178,7 @@ def territory_detail(request, slug):
     context["children"] = territory.children.annotate(
         place_count=Count("places", filter=Q(places__editorial_status="published"))
     ).filter(place_count__gt=0)
-    template = "catalogue/territory_detail.html"
-    if request.headers.get("X-Requested-With") == "fetch":
-        template = "catalogue/includes/directory.html"
-    return render(request, template, context)
+    return render(request, directory_template(request, "catalogue/territory_detail.html"), context)
 
 
 class SourceListView(ListView):
