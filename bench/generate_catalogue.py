@@ -278,6 +278,7 @@ def generate(count, seed=2026, batch=2000):
                         ),
                         year_opened=rng.randint(1995, 2024),
                         status="active",
+                        editorial_status="published",
                         summary=summary,
                         carrier=f"Association {rng.choice(WORDS)} {commune.name}",
                     )

@@ -26,6 +26,7 @@ from casestudies.models import (
 )
 from casestudies.search import reindex_case_studies
 from catalogue.models import (
+    EditorialStatus,
     Figure,
     Funding,
     Indicator,
@@ -396,7 +397,7 @@ class Loader:
             "address": text(entry.get("address")),
             "summary": text(entry.get("summary")),
             "summary_en": text(entry.get("summary_en")),
-            "editorial_status": entry.get("editorial_status", Place.EditorialStatus.PUBLISHED),
+            "editorial_status": entry.get("editorial_status", EditorialStatus.PUBLISHED),
             "checked_on": checked_on,
         }
         self.cache[Place][entry["slug"]] = self.upsert(Place, {"slug": entry["slug"]}, values)
@@ -469,9 +470,7 @@ class Loader:
                     "date_written": text(entry.get("date_written")),
                     "summary": text(entry.get("summary")),
                     "summary_en": text(entry.get("summary_en")),
-                    "editorial_status": entry.get(
-                        "editorial_status", CaseStudy.EditorialStatus.PUBLISHED
-                    ),
+                    "editorial_status": entry.get("editorial_status", EditorialStatus.PUBLISHED),
                     "checked_on": checked_on,
                 }
                 case = self.upsert(CaseStudy, {"slug": slug}, values)

@@ -1,10 +1,14 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from catalogue.models import (
+    PUBLIC_STATUSES,
+    EditorialStatus,
     Indicator,
     Lesson,
     NaturalKeyMixin,
@@ -12,6 +16,7 @@ from catalogue.models import (
     SlugManager,
     SlugQuerySet,
     Source,
+    Versioned,
 )
 
 
@@ -38,21 +43,23 @@ class SectionKind(models.TextChoices):
 
 class CaseStudyQuerySet(SlugQuerySet):
     def published(self):
-        return self.filter(editorial_status=CaseStudy.EditorialStatus.PUBLISHED)
+        return self.filter(editorial_status=EditorialStatus.PUBLISHED)
+
+    def public(self):
+        """Published and archived case studies: what has a public page."""
+        return self.filter(editorial_status__in=PUBLIC_STATUSES)
 
     def for_listing(self):
         return self.select_related("source").prefetch_related("places")
 
 
-class CaseStudy(NaturalKeyMixin, models.Model):
+class CaseStudy(NaturalKeyMixin, Versioned, models.Model):
     class Kind(models.TextChoices):
         MONOGRAPH = "monograph", _("Monograph")
         SYNTHESIS = "synthesis", _("Synthesis")
         EXPERT_VIEW = "expert_view", _("Expert view")
 
-    class EditorialStatus(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        PUBLISHED = "published", _("Published")
+    EditorialStatus = EditorialStatus
 
     slug = models.SlugField(_("slug"), max_length=120, unique=True)
     title = models.CharField(_("title"), max_length=300)
@@ -80,20 +87,31 @@ class CaseStudy(NaturalKeyMixin, models.Model):
         _("editorial status"),
         max_length=10,
         choices=EditorialStatus,
-        default=EditorialStatus.PUBLISHED,
+        default=EditorialStatus.DRAFT,
     )
     checked_on = models.DateField(_("last checked against its source"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     # Lower-case, accent-free copy of the title, summary and sections, rebuilt by
     # casestudies.search.reindex_case_studies: what the case-study search matches.
     search_folded = models.TextField(blank=True, editable=False)
 
     objects = CaseStudyQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["updated_at", "search_folded"])
 
     class Meta:
         ordering = ["title"]
         verbose_name = _("case study")
         verbose_name_plural = _("case studies")
+        permissions = [("publish_casestudy", _("Can publish and archive case studies"))]
 
     def __str__(self):
         return self.title
@@ -108,7 +126,7 @@ class CaseStudy(NaturalKeyMixin, models.Model):
         return self.summary
 
 
-class Section(models.Model):
+class Section(Versioned, models.Model):
     case_study = models.ForeignKey(
         CaseStudy,
         verbose_name=_("case study"),
@@ -121,6 +139,8 @@ class Section(models.Model):
     )
     heading = models.CharField(_("heading"), max_length=300)
     body = models.TextField(_("body (Markdown)"))
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["case_study", "order"]
@@ -140,7 +160,7 @@ class Section(models.Model):
         return f"section-{self.order}"
 
 
-class ComparisonTable(NaturalKeyMixin, models.Model):
+class ComparisonTable(NaturalKeyMixin, Versioned, models.Model):
     slug = models.SlugField(_("slug"), max_length=120, unique=True)
     title = models.CharField(_("title"), max_length=300)
     intro = models.TextField(_("introduction"), blank=True)
@@ -157,6 +177,7 @@ class ComparisonTable(NaturalKeyMixin, models.Model):
     checked_on = models.DateField(_("last checked against its source"), null=True, blank=True)
 
     objects = SlugManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["title"]
@@ -292,3 +313,32 @@ class ComparisonCell(models.Model):
 
     def __str__(self):
         return self.text[:60]
+
+
+class CorpusRecord(models.Model):
+    """What `load_corpus` last wrote to one record, so that the next load can tell an
+    editor's change (the record no longer matches) from its own, and leave the first alone.
+
+    `key` names the record in the corpus (a slug, or a path such as
+    ``place-slug|source-slug|figure|2``); `values` holds the fields the corpus owns, as
+    written, and `digest` their fingerprint.
+    """
+
+    model = models.CharField(max_length=60)
+    key = models.CharField(max_length=400)
+    object_id = models.BigIntegerField()
+    values = models.JSONField(default=dict)
+    digest = models.CharField(max_length=64)
+    loaded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["model", "key"]
+        verbose_name = _("corpus record")
+        verbose_name_plural = _("corpus records")
+        constraints = [
+            models.UniqueConstraint(fields=["model", "key"], name="corpusrecord_unique_key"),
+        ]
+        indexes = [models.Index(fields=["model", "object_id"])]
+
+    def __str__(self):
+        return f"{self.model} {self.key}"

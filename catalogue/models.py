@@ -2,12 +2,14 @@ import functools
 import itertools
 import operator
 
+from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from .text import fold
 
@@ -39,13 +41,50 @@ class TranslatedNameMixin:
         return self.name
 
 
-class Source(NaturalKeyMixin, models.Model):
+class EditorialStatus(models.TextChoices):
+    """Where a record stands in the editorial workflow (places and case studies)."""
+
+    DRAFT = "draft", _("Draft")
+    REVIEW = "review", _("In review")
+    PUBLISHED = "published", _("Published")
+    ARCHIVED = "archived", _("Archived")
+
+
+# What the public sees: published records, and archived ones (closed places, reachable with
+# a banner but left out of the default directory).
+PUBLIC_STATUSES = [EditorialStatus.PUBLISHED, EditorialStatus.ARCHIVED]
+
+
+class Versioned(models.Model):
+    """A version number that every save increments: a form opened on version n cannot
+    overwrite a record saved since (optimistic locking, checked by the admin)."""
+
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            self.version = (self.version or 0) + 1
+        super().save(*args, **kwargs)
+
+
+class Source(NaturalKeyMixin, Versioned, models.Model):
     class Kind(models.TextChoices):
         MEMENTO = "memento", _("Memento / good-practice guide")
         PROCEEDINGS = "proceedings", _("Proceedings")
         STUDY = "study", _("Study")
         PROJECT_SHEET = "project-sheet", _("Project sheet")
+        INTERVIEW = "interview", _("Interview")
+        WEBSITE = "website", _("Website")
+        ANNUAL_REPORT = "annual-report", _("Annual report")
+        VISIT = "visit", _("Visit")
+        PRESS = "press", _("Press article")
         OTHER = "other", _("Other")
+
+    # Kinds of source that are documents with parts: a fact taken from one names its section.
+    DOCUMENT_KINDS = [Kind.MEMENTO, Kind.PROCEEDINGS, Kind.STUDY, Kind.PROJECT_SHEET]
 
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
     title = models.CharField(_("title"), max_length=300)
@@ -60,6 +99,12 @@ class Source(NaturalKeyMixin, models.Model):
         help_text=_("The publication date as the document prints it, or how it was inferred."),
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.OTHER)
+    date = models.DateField(
+        _("date"),
+        null=True,
+        blank=True,
+        help_text=_("For an interview, a visit or a web page: the day it took place or was read."),
+    )
     file_name = models.CharField(_("file name"), max_length=200, blank=True)
     url = models.URLField(_("URL"), max_length=500, blank=True)
     summary = models.TextField(_("summary"), blank=True)
@@ -67,6 +112,7 @@ class Source(NaturalKeyMixin, models.Model):
     checked_on = models.DateField(_("last checked on"), null=True, blank=True)
 
     objects = SlugManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["slug"]
@@ -80,7 +126,7 @@ class Source(NaturalKeyMixin, models.Model):
         return reverse("catalogue:source-detail", args=[self.slug])
 
 
-class Territory(NaturalKeyMixin, models.Model):
+class Territory(NaturalKeyMixin, Versioned, models.Model):
     class Kind(models.TextChoices):
         REGION = "region", _("Region")
         DEPARTEMENT = "departement", _("Département")
@@ -237,7 +283,7 @@ class Indicator(NaturalKeyMixin, TranslatedNameMixin, models.Model):
         return self.name
 
 
-class Organisation(NaturalKeyMixin, models.Model):
+class Organisation(NaturalKeyMixin, Versioned, models.Model):
     class Kind(models.TextChoices):
         EU = "eu", _("European Union")
         STATE = "state", _("State")
@@ -259,6 +305,7 @@ class Organisation(NaturalKeyMixin, models.Model):
     website = models.URLField(_("website"), blank=True)
 
     objects = SlugManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -302,7 +349,11 @@ class LegalForm(models.TextChoices):
 
 class PlaceQuerySet(SlugQuerySet):
     def published(self):
-        return self.filter(editorial_status=Place.EditorialStatus.PUBLISHED)
+        return self.filter(editorial_status=EditorialStatus.PUBLISHED)
+
+    def public(self):
+        """Published and archived places: what has a public page."""
+        return self.filter(editorial_status__in=PUBLIC_STATUSES)
 
     def for_listing(self):
         return self.select_related("territory", "departement", "region").prefetch_related("kinds")
@@ -328,16 +379,14 @@ class PlaceQuerySet(SlugQuerySet):
         )
 
 
-class Place(NaturalKeyMixin, models.Model):
+class Place(NaturalKeyMixin, Versioned, models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", _("Active")
         PROJECT = "project", _("Project")
         CLOSED = "closed", _("Closed")
         UNKNOWN = "unknown", _("Unknown")
 
-    class EditorialStatus(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        PUBLISHED = "published", _("Published")
+    EditorialStatus = EditorialStatus
 
     slug = models.SlugField(_("slug"), max_length=120, unique=True)
     name = models.CharField(_("name"), max_length=200)
@@ -394,7 +443,26 @@ class Place(NaturalKeyMixin, models.Model):
     longitude = models.DecimalField(
         _("longitude"), max_digits=8, decimal_places=5, null=True, blank=True
     )
-    image = models.ImageField(_("image"), upload_to="places/", blank=True)
+    image = models.ImageField(
+        _("image"),
+        upload_to="places/",
+        blank=True,
+        width_field="image_width",
+        height_field="image_height",
+    )
+    image_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    image_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    image_alt = models.CharField(
+        _("image description"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "What the image shows, for readers who cannot see it (required with an image)."
+        ),
+    )
+    image_credit = models.CharField(_("image credit"), max_length=200, blank=True)
+    # Resized copies made once at upload: {"<width>": {"name": ..., "width": ..., "height": ...}}.
+    image_variants = models.JSONField(default=dict, blank=True, editable=False)
     summary = models.TextField(_("summary"), blank=True)
     summary_en = models.TextField(_("English summary"), blank=True)
     services = models.ManyToManyField(
@@ -407,10 +475,19 @@ class Place(NaturalKeyMixin, models.Model):
         _("editorial status"),
         max_length=10,
         choices=EditorialStatus,
-        default=EditorialStatus.PUBLISHED,
+        default=EditorialStatus.DRAFT,
     )
     checked_on = models.DateField(_("last checked against its sources"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     # Copied from the headline figures by catalogue.headlines: what the directory sorts
     # and filters on.
@@ -425,11 +502,24 @@ class Place(NaturalKeyMixin, models.Model):
     )
 
     objects = PlaceQuerySet.as_manager()
+    history = HistoricalRecords(
+        excluded_fields=[
+            "updated_at",
+            "headline_investment",
+            "headline_budget",
+            "headline_staff",
+            "image_width",
+            "image_height",
+            "image_variants",
+        ],
+        m2m_fields=[kinds, services],
+    )
 
     class Meta:
         ordering = ["name"]
         verbose_name = _("place")
         verbose_name_plural = _("places")
+        permissions = [("publish_place", _("Can publish and archive places"))]
         constraints = [
             models.CheckConstraint(
                 condition=Q(year_opened__isnull=True)
@@ -591,7 +681,8 @@ class PlaceSearch(models.Model):
 
 
 class SourcedMixin(models.Model):
-    """Every fact points to the document and the section that prints it."""
+    """Every fact points to where it comes from: a document and the section that prints it,
+    or an interview, a website, an annual report, a visit (which have no sections)."""
 
     source = models.ForeignKey(
         Source, verbose_name=_("source"), on_delete=models.PROTECT, related_name="+"
@@ -599,14 +690,18 @@ class SourcedMixin(models.Model):
     section = models.CharField(
         _("section of the source"),
         max_length=300,
-        help_text=_("Where the source prints it: part, monograph, heading or table."),
+        blank=True,
+        help_text=_(
+            "Where a document prints it: part, monograph, heading or table. "
+            "Not needed for an interview, a website or a visit."
+        ),
     )
 
     class Meta:
         abstract = True
 
 
-class Figure(SourcedMixin, models.Model):
+class Figure(SourcedMixin, Versioned, models.Model):
     place = models.ForeignKey(
         Place, verbose_name=_("place"), on_delete=models.CASCADE, related_name="figures"
     )
@@ -636,6 +731,8 @@ class Figure(SourcedMixin, models.Model):
         help_text=_("The value shown first and used for sorting and filtering."),
     )
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["place", "indicator__position", "-headline", "year", "pk"]
         verbose_name = _("figure")
@@ -663,7 +760,7 @@ class Figure(SourcedMixin, models.Model):
         return f"{self.place} — {self.indicator}: {self.value}"
 
 
-class Funding(SourcedMixin, models.Model):
+class Funding(SourcedMixin, Versioned, models.Model):
     class Purpose(models.TextChoices):
         INVESTMENT = "investment", _("Investment")
         OPERATING = "operating", _("Operating")
@@ -691,6 +788,8 @@ class Funding(SourcedMixin, models.Model):
     period = models.CharField(_("period"), max_length=60, blank=True)
     label = models.CharField(_("label"), max_length=400, blank=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["place", "purpose", "-amount_eur", "pk"]
         indexes = [models.Index(fields=["place", "organisation"])]
@@ -711,7 +810,7 @@ class Funding(SourcedMixin, models.Model):
         return f"{self.organisation} → {self.place}"
 
 
-class Lesson(SourcedMixin, models.Model):
+class Lesson(SourcedMixin, Versioned, models.Model):
     class Kind(models.TextChoices):
         SUCCESS_FACTOR = "success_factor", _("Success factor")
         DIFFICULTY = "difficulty", _("Difficulty")
@@ -752,6 +851,8 @@ class Lesson(SourcedMixin, models.Model):
     # Lower-case, accent-free copy of the text: what the lessons library search matches.
     text_folded = models.TextField(blank=True, editable=False)
 
+    history = HistoricalRecords(excluded_fields=["text_folded"])
+
     class Meta:
         ordering = ["kind", "theme", "pk"]
         verbose_name = _("lesson")
@@ -763,3 +864,71 @@ class Lesson(SourcedMixin, models.Model):
     def save(self, *args, **kwargs):
         self.text_folded = fold(self.text)
         super().save(*args, **kwargs)
+
+
+class Proposal(models.Model):
+    """A new place or a correction suggested by a visitor, waiting for a reviewer.
+
+    It never changes the catalogue by itself: a proposed place becomes a draft, a correction
+    stays a request until a reviewer acts on it. Contact details are erased after
+    PROPOSAL_CONTACT_DAYS days (`purge_proposals`).
+    """
+
+    class Kind(models.TextChoices):
+        NEW_PLACE = "new-place", _("New place")
+        CORRECTION = "correction", _("Correction")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
+    place = models.ForeignKey(
+        Place,
+        verbose_name=_("place concerned"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="proposals",
+    )
+    draft_place = models.ForeignKey(
+        Place,
+        verbose_name=_("draft created"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    place_name = models.CharField(_("name of the place"), max_length=200, blank=True)
+    commune = models.CharField(_("town"), max_length=200, blank=True)
+    website = models.URLField(_("website"), max_length=300, blank=True)
+    message = models.TextField(_("message"))
+    evidence = models.TextField(
+        _("where the information comes from"),
+        blank=True,
+        help_text=_("A document, a web page, an interview…"),
+    )
+    contact_name = models.CharField(_("contact name"), max_length=200, blank=True)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    created_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    reviewer_note = models.TextField(_("reviewer's note"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("proposal")
+        verbose_name_plural = _("proposals")
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self):
+        return self.place_name or (self.place.name if self.place_id else str(self.pk))

@@ -116,6 +116,7 @@ def make_place(db, make_territory):
         fields.setdefault("setting", "rural")
         fields.setdefault("summary", f"Résumé de {name}.")
         fields.setdefault("checked_on", datetime.date(2026, 11, 22))
+        fields.setdefault("editorial_status", "published")
         place = Place.objects.create(slug=unique("lieu"), name=name, **fields)
         place.kinds.set(PlaceKind.objects.filter(slug__in=kinds))
         place.services.set(Service.objects.filter(slug__in=services))
@@ -155,6 +156,7 @@ def make_case_study(db, make_source):
     def make(places=(), sections=3, **fields):
         fields.setdefault("source", make_source())
         fields.setdefault("title", unique("Étude"))
+        fields.setdefault("editorial_status", "published")
         case = CaseStudy.objects.create(slug=unique("etude"), **fields)
         case.places.set(places)
         for order in range(1, sections + 1):

@@ -25,6 +25,8 @@ def test_every_object_of_the_corpus_passes_model_validation(corpus):
         *apps.get_app_config("catalogue").get_models(),
         *apps.get_app_config("casestudies").get_models(),
     ]:
+        if model.__name__.startswith("Historical"):
+            continue  # history rows are written by django-simple-history, never by a form
         for obj in model.objects.all():
             obj.full_clean()
             checked += 1
