@@ -13,7 +13,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import yaml
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from casestudies.models import (
@@ -40,6 +39,8 @@ from catalogue.models import (
 )
 from catalogue.search import reindex
 
+from .ledger import InvalidRecord, Ledger, digest, label_of, normalize
+
 FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
 
 
@@ -53,6 +54,15 @@ class Report:
     updated: dict = field(default_factory=lambda: defaultdict(int))
     deleted: dict = field(default_factory=lambda: defaultdict(int))
     warnings: list = field(default_factory=list)
+    # Records left alone because someone changed them (Conflict), and records overwritten
+    # anyway with --force.
+    conflicts: list = field(default_factory=list)
+    forced: list = field(default_factory=list)
+    # Per-record detail of what was written: (bucket, model, label, fields).
+    changes: list = field(default_factory=list)
+    adopted: int = 0
+    # Records of the corpus that are no longer in its files, left in the database.
+    orphans: list = field(default_factory=list)
 
     @property
     def writes(self):
@@ -60,6 +70,20 @@ class Report:
 
     def count(self, bucket, model):
         getattr(self, bucket)[model._meta.verbose_name_plural] += 1
+
+    def take(self, outcome):
+        for model, label in outcome.created:
+            self.count("created", model)
+            self.changes.append(("created", model, label, []))
+        for model, label, fields in outcome.updated:
+            self.count("updated", model)
+            self.changes.append(("updated", model, label, fields))
+        for model, label in outcome.deleted:
+            self.count("deleted", model)
+            self.changes.append(("deleted", model, label, []))
+        self.conflicts = list(outcome.conflicts)
+        self.forced = list(outcome.forced)
+        self.adopted = outcome.adopted
 
 
 def corpus_files(directory=FIXTURES_DIR):
@@ -93,93 +117,31 @@ def text(value):
     return "" if value is None else str(value).strip()
 
 
+class DryRun(Exception):
+    """Raised inside the load's transaction to roll it back after a dry run."""
+
+
+def row_key(prefix, values, seen):
+    """A row's name in the ledger: its group and the fingerprint of its content, so that
+    rows keep their identity when others are added or removed around them."""
+    base = f"{prefix}{digest({k: normalize(v) for k, v in values.items()})[:16]}"
+    seen[base] += 1
+    return base if seen[base] == 1 else f"{base}~{seen[base]}"
+
+
 class Loader:
-    def __init__(self, directory=FIXTURES_DIR):
+    def __init__(self, directory=FIXTURES_DIR, *, force=False, dry_run=False):
         self.directory = Path(directory)
+        self.force = force
+        self.dry_run = dry_run
         self.report = Report()
         self.files = [(path, read_yaml(path)) for path in corpus_files(self.directory)]
 
     # -- generic helpers -------------------------------------------------------------------
 
-    def save(self, obj, values, *, created):
-        """Set ``values`` on ``obj`` and save it only if something changed."""
-        changed = created
-        for name, value in values.items():
-            if created or getattr(obj, name) != value:
-                setattr(obj, name, value)
-                changed = True
-        if changed:
-            try:
-                obj.full_clean(validate_unique=False, validate_constraints=False)
-            except ValidationError as error:
-                raise CorpusError(f"{obj._meta.model_name} {obj}: {error.messages}") from error
-            obj.save()
-            self.report.count("created" if created else "updated", type(obj))
-        return obj
-
-    def upsert(self, model, lookup, values):
-        try:
-            obj = model.objects.get(**lookup)
-            created = False
-        except model.DoesNotExist:
-            obj = model(**lookup)
-            created = True
-        return self.save(obj, values, created=created)
-
-    def set_m2m(self, obj, name, targets):
-        manager = getattr(obj, name)
-        wanted = {target.pk for target in targets}
-        current = set(manager.values_list("pk", flat=True))
-        if wanted != current:
-            manager.set(wanted)
-            self.report.count("updated", type(obj))
-
-    def sync_rows(self, model, existing, wanted, *, m2m=None):
-        """Make ``existing`` rows match ``wanted`` (dicts of field values), writing only diffs.
-
-        Rows are matched on all their values; ``m2m`` names a many-to-many field whose
-        target set is part of a row's identity (given as a set of pks in each dict).
-        """
-
-        def key(values):
-            return tuple(
-                sorted(
-                    (k, v if not isinstance(v, set) else tuple(sorted(v)))
-                    for k, v in values.items()
-                )
-            )
-
-        pool = defaultdict(list)
-        for row in existing:
-            values = {name: getattr(row, name) for name in wanted_fields(wanted, m2m)}
-            if m2m:
-                values[m2m] = set(getattr(row, m2m).values_list("pk", flat=True))
-            pool[key(values)].append(row)
-        kept, missing = [], []
-        for values in wanted:
-            matches = pool.get(key(values))
-            if matches:
-                kept.append(matches.pop())
-            else:
-                missing.append(values)
-        # Delete before creating, so a headline that moves never meets its old self.
-        for rows in pool.values():
-            for row in rows:
-                row.delete()
-                self.report.count("deleted", model)
-        for values in missing:
-            plain = {k: v for k, v in values.items() if k != m2m}
-            row = model(**plain)
-            try:
-                row.full_clean(validate_unique=False, validate_constraints=False)
-            except ValidationError as error:
-                raise CorpusError(f"{model._meta.model_name} {plain}: {error.messages}") from error
-            row.save()
-            if m2m:
-                getattr(row, m2m).set(values[m2m])
-            self.report.count("created", model)
-            kept.append(row)
-        return kept
+    def upsert(self, model, key, lookup, values):
+        """Write one record through the ledger (which leaves editors' changes alone)."""
+        return self.ledger.write(model, key, values, lookup=lookup)
 
     def get(self, model, slug, where):
         try:
@@ -188,15 +150,38 @@ class Loader:
             try:
                 obj = model.objects.get(slug=slug)
             except model.DoesNotExist:
+                if (label_of(model), slug) in self.ledger.records:
+                    raise CorpusError(
+                        f"{where}: {model._meta.verbose_name} {slug!r} was deleted in the "
+                        "database, but the corpus still uses it: restore it (admin history) or "
+                        "load with --force"
+                    ) from None
                 raise CorpusError(f"{where}: unknown {model._meta.verbose_name} {slug!r}") from None
             self.cache[model][slug] = obj
             return obj
 
+    def keep(self, model, slug, obj):
+        if obj is not None:
+            self.cache[model][slug] = obj
+        return obj
+
     # -- phases ----------------------------------------------------------------------------
 
-    @transaction.atomic
     def run(self):
+        try:
+            with transaction.atomic():
+                self.load()
+                if self.dry_run:
+                    raise DryRun
+        except DryRun:
+            pass
+        except InvalidRecord as error:
+            raise CorpusError(str(error)) from error
+        return self.report
+
+    def load(self):
         self.cache = defaultdict(dict)
+        self.ledger = Ledger(force=self.force)
         self.load_vocabularies()
         self.load_sources()
         self.load_territories()
@@ -204,11 +189,12 @@ class Loader:
         self.load_places()
         self.load_case_studies()
         self.load_tables()
+        self.retire_rows()
+        self.report.take(self.ledger.outcome)
         reindexed = reindex(Place.objects.filter(slug__in=self.cache[Place]))
         reindexed += reindex_case_studies(CaseStudy.objects.filter(slug__in=self.case_slugs))
         if reindexed:
             self.report.updated["search documents"] += reindexed
-        return self.report
 
     def corpus(self):
         """Yield (file name, data, source, checked_on) for each corpus file."""
@@ -216,9 +202,7 @@ class Loader:
             if path.parent.name != "corpus":
                 continue
             slug = data.get("source")
-            if not slug:
-                raise CorpusError(f"{path.name}: no `source`")
-            source = self.get(Source, slug, path.name)
+            source = self.get(Source, slug, path.name) if slug else None
             checked_on = data.get("checked_on")
             if checked_on is not None and not isinstance(checked_on, datetime.date):
                 raise CorpusError(f"{path.name}: checked_on must be a date (YYYY-MM-DD)")
@@ -236,28 +220,11 @@ class Loader:
                 values = {"name": text(entry["name"]), "name_en": text(entry.get("name_en"))}
                 if model is Indicator:
                     values |= {"unit": entry.get("unit", "count"), "position": position}
-                self.upsert(model, {"slug": entry["slug"]}, values)
+                self.upsert(model, entry["slug"], {"slug": entry["slug"]}, values)
 
     def load_sources(self):
         for _where, entry in self.entries("sources"):
-            values = {
-                name: text(entry.get(name))
-                for name in (
-                    "title",
-                    "short_title",
-                    "publishers",
-                    "authors",
-                    "date_as_stated",
-                    "kind",
-                    "file_name",
-                    "url",
-                    "summary",
-                    "summary_en",
-                )
-            }
-            values["year"] = entry.get("year")
-            values["checked_on"] = entry.get("checked_on")
-            self.upsert(Source, {"slug": entry["slug"]}, values)
+            self.upsert(Source, entry["slug"], {"slug": entry["slug"]}, source_values(entry))
 
     def load_territories(self):
         definitions = {}
@@ -291,21 +258,15 @@ class Loader:
                         f"{entry['parent']!r}"
                     )
                 load(entry["parent"], (*trail, slug))
-                parent = self.cache[Territory][entry["parent"]]
+                parent = self.get(Territory, entry["parent"], entry["_where"])
             population = entry.get("population")
-            values = {
-                "name": text(entry["name"]),
-                "kind": entry["kind"],
+            values = territory_values(entry) | {
                 "parent": parent,
-                "insee_code": text(entry.get("insee_code")),
-                "population": population,
-                "population_year": entry.get("population_year"),
                 "population_source": sources.get(entry.get("_population_file", entry["_where"]))
                 if population is not None
                 else None,
-                "population_section": text(entry.get("population_section")),
             }
-            self.cache[Territory][slug] = self.upsert(Territory, {"slug": slug}, values)
+            self.keep(Territory, slug, self.upsert(Territory, slug, {"slug": slug}, values))
             done.add(slug)
 
         for slug in definitions:
@@ -330,11 +291,7 @@ class Loader:
     def load_organisations(self):
         seen = {}
         for where, entry in self.entries("organisations"):
-            values = {
-                "name": text(entry["name"]),
-                "kind": entry.get("kind", "other"),
-                "website": text(entry.get("website")),
-            }
+            values = organisation_values(entry)
             slug = entry["slug"]
             if slug in seen:
                 if seen[slug] != values:
@@ -343,242 +300,371 @@ class Loader:
                     )
                 continue
             seen[slug] = values
-            self.cache[Organisation][slug] = self.upsert(Organisation, {"slug": slug}, values)
+            self.keep(Organisation, slug, self.upsert(Organisation, slug, {"slug": slug}, values))
 
     def load_places(self):
-        kinds, services, sources, aliases = (defaultdict(list) for _ in range(4))
-        rows = defaultdict(lambda: {"figures": [], "fundings": [], "lessons": []})
-        defined = {}
-        for where, data, source, checked_on in self.corpus():
+        merged = {}
+        rows = defaultdict(lambda: {"figure": [], "funding": [], "lesson": []})
+        for where, data, file_source, checked_on in self.corpus():
             for entry in data.get("places") or []:
                 slug = entry["slug"]
                 where_place = f"{where}: place {slug!r}"
                 if not entry.get("extends"):
-                    if slug in defined:
-                        raise CorpusError(f"{where_place} is already defined in {defined[slug]}")
-                    defined[slug] = where
-                    self.upsert_place(entry, where_place, checked_on)
-                kinds[slug] += [self.get(PlaceKind, k, where_place) for k in entry.get("kinds", [])]
-                services[slug] += [
+                    if slug in merged and merged[slug]["entry"] is not None:
+                        raise CorpusError(
+                            f"{where_place} is already defined in {merged[slug]['where']}"
+                        )
+                    merged.setdefault(slug, new_merge())
+                    merged[slug].update(entry=entry, where=where, checked_on=checked_on)
+                else:
+                    merged.setdefault(slug, new_merge())
+                place = merged[slug]
+                place["kinds"] += [
+                    self.get(PlaceKind, k, where_place) for k in entry.get("kinds", [])
+                ]
+                place["services"] += [
                     self.get(Service, s, where_place) for s in entry.get("services", [])
                 ]
-                aliases[slug] += [text(a) for a in entry.get("aliases", [])]
-                sources[slug].append(source)
-                rows[(slug, source.pk)]["source"] = source
-                for key in ("figures", "fundings", "lessons"):
-                    rows[(slug, source.pk)][key] += [
-                        (where_place, item) for item in entry.get(key) or []
-                    ]
-        for slug in kinds:
-            place = self.get(Place, slug, "places")
-            self.save(place, {"aliases": list(dict.fromkeys(aliases[slug]))}, created=False)
-            self.set_m2m(place, "kinds", kinds[slug])
-            self.set_m2m(place, "services", services[slug])
-            self.set_m2m(place, "sources", sources[slug])
-        for (slug, _source_pk), wanted in rows.items():
-            place = self.get(Place, slug, "places")
-            self.sync_place_rows(place, wanted["source"], wanted)
+                place["aliases"] += [text(a) for a in entry.get("aliases", [])]
+                if file_source is not None:
+                    place["sources"].append(file_source)
+                for kind in ("figure", "funding", "lesson"):
+                    for item in entry.get(f"{kind}s") or []:
+                        source = self.item_source(item, file_source, where_place)
+                        place["sources"].append(source)
+                        rows[(slug, source.slug)][kind].append((where_place, item, source))
+        for slug, place in merged.items():
+            if place["entry"] is None:
+                raise CorpusError(f"place {slug!r}: only `extends` entries, no definition")
+            values = place_values(place["entry"], place["checked_on"]) | {
+                "territory": self.get(Territory, place["entry"]["territory"], place["where"])
+                if place["entry"].get("territory")
+                else None,
+                "aliases": list(dict.fromkeys(place["aliases"])),
+                "kinds": {k.pk for k in place["kinds"]},
+                "services": {s.pk for s in place["services"]},
+            }
+            obj = self.keep(Place, slug, self.upsert(Place, slug, {"slug": slug}, values))
+            if obj is not None:
+                # Sources are added, never taken away: editors cite theirs too.
+                missing = {s.pk for s in place["sources"]} - set(
+                    obj.sources.values_list("pk", flat=True)
+                )
+                if missing:
+                    obj.sources.add(*missing)
+                    self.report.count("updated", Place)
+        for (slug, source_slug), wanted in rows.items():
+            place = self.cache[Place].get(slug)
+            prefix = f"{slug}|{source_slug}|"
+            if place is None:
+                for model in (Figure, Funding, Lesson):
+                    self.ledger.skip(model, prefix)
+                continue
+            self.sync_place_rows(place, prefix, wanted)
 
-    def upsert_place(self, entry, where, checked_on):
-        territory = (
-            self.get(Territory, entry["territory"], where) if entry.get("territory") else None
-        )
-        values = {
-            "name": text(entry["name"]),
-            "setting": text(entry.get("setting")),
-            "setting_as_stated": text(entry.get("setting_as_stated")),
-            "territory": territory,
-            "legal_form": text(entry.get("legal_form")),
-            "carrier": text(entry.get("carrier")),
-            "year_opened": entry.get("year_opened"),
-            "year_opened_label": text(entry.get("year_opened_label")),
-            "status": entry.get("status") or Place.Status.UNKNOWN,
-            "website": text(entry.get("website")),
-            "address": text(entry.get("address")),
-            "summary": text(entry.get("summary")),
-            "summary_en": text(entry.get("summary_en")),
-            "editorial_status": entry.get("editorial_status", EditorialStatus.PUBLISHED),
-            "checked_on": checked_on,
-        }
-        self.cache[Place][entry["slug"]] = self.upsert(Place, {"slug": entry["slug"]}, values)
+    def item_source(self, item, file_source, where):
+        if item.get("source"):
+            return self.get(Source, item["source"], where)
+        if file_source is None:
+            raise CorpusError(f"{where}: an item has no `source` and its file names none")
+        return file_source
 
-    def sync_place_rows(self, place, source, wanted):
-        figures = []
-        for where, item in wanted["figures"]:
-            figures.append(
-                {
-                    "place_id": place.pk,
-                    "indicator_id": self.get(Indicator, item["indicator"], where).pk,
-                    "value": decimal_or_none(item.get("value"), where),
-                    "value_max": decimal_or_none(item.get("value_max"), where),
-                    "year": item.get("year"),
-                    "period": text(item.get("period")),
-                    "label": text(item.get("label")),
-                    "headline": bool(item.get("headline")),
-                    "source_id": source.pk,
-                    "section": text(item.get("section")),
-                }
+    def sync_place_rows(self, place, prefix, wanted):
+        rows = {Figure: {}, Funding: {}, Lesson: {}}
+        seen = defaultdict(int)
+        for where, item, source in wanted["figure"]:
+            values = figure_values(item, where) | {
+                "place": place,
+                "indicator": self.get(Indicator, item["indicator"], where),
+                "source": source,
+            }
+            rows[Figure][row_key(f"{prefix}figure|", values, seen)] = (values, source)
+        for where, item, source in wanted["funding"]:
+            values = funding_values(item, where) | {
+                "place": place,
+                "organisation": self.get(Organisation, item["funder"], where),
+                "source": source,
+            }
+            rows[Funding][row_key(f"{prefix}funding|", values, seen)] = (values, source)
+        for where, item, source in wanted["lesson"]:
+            values = self.lesson_values(item, where, source, place)
+            rows[Lesson][row_key(f"{prefix}lesson|", values, seen)] = (values, source)
+        for model, group in rows.items():
+            kind = model._meta.model_name
+            self.ledger.reconcile(
+                model, f"{prefix}{kind}|", {key: values for key, (values, _s) in group.items()}
             )
-        fundings = []
-        for where, item in wanted["fundings"]:
-            fundings.append(
-                {
-                    "place_id": place.pk,
-                    "organisation_id": self.get(Organisation, item["funder"], where).pk,
-                    "purpose": item.get("purpose", Funding.Purpose.UNKNOWN),
-                    "amount_eur": decimal_or_none(item.get("amount_eur"), where),
-                    "share_pct": decimal_or_none(item.get("share_pct"), where),
-                    "period": text(item.get("period")),
-                    "label": text(item.get("label")),
-                    "source_id": source.pk,
-                    "section": text(item.get("section")),
-                }
-            )
-        lessons = [
-            self.lesson_values(item, where, source, place) for where, item in wanted["lessons"]
-        ]
-        self.sync_rows(Figure, Figure.objects.filter(place=place, source=source), figures)
-        self.sync_rows(Funding, Funding.objects.filter(place=place, source=source), fundings)
-        self.sync_rows(
-            Lesson, Lesson.objects.filter(place=place, source=source), lessons, m2m="cited_places"
-        )
+            for key, (values, source) in group.items():
+                self.ledger.write(model, key, values, match={"place": place, "source": source})
 
     def lesson_values(self, item, where, source, place=None):
-        cited = {self.get(Place, slug, where).pk for slug in item.get("places", [])}
-        return {
-            "place_id": place.pk if place else None,
-            "kind": item["kind"],
-            "theme": item.get("theme", Lesson.Theme.OTHER),
-            "text": text(item["text"]),
-            "source_id": source.pk,
-            "section": text(item.get("section")),
-            "cited_places": cited,
+        return lesson_values(item) | {
+            "place": place,
+            "source": source,
+            "cited_places": {self.get(Place, slug, where).pk for slug in item.get("places", [])},
         }
 
     def load_case_studies(self):
         self.case_slugs = []
-        for where, data, source, checked_on in self.corpus():
+        for where, data, file_source, checked_on in self.corpus():
             for entry in data.get("case_studies") or []:
                 slug = entry["slug"]
                 where_case = f"{where}: case study {slug!r}"
-                values = {
-                    "title": text(entry["title"]),
-                    "tagline": text(entry.get("tagline")),
-                    "kind": entry.get("kind", CaseStudy.Kind.MONOGRAPH),
-                    "source": source,
-                    "source_section": text(entry.get("source_section")),
-                    "date_written": text(entry.get("date_written")),
-                    "summary": text(entry.get("summary")),
-                    "summary_en": text(entry.get("summary_en")),
-                    "editorial_status": entry.get("editorial_status", EditorialStatus.PUBLISHED),
-                    "checked_on": checked_on,
-                }
-                case = self.upsert(CaseStudy, {"slug": slug}, values)
-                self.case_slugs.append(slug)
+                source = self.item_source(entry, file_source, where_case)
                 places = [self.get(Place, p, where_case) for p in entry.get("places", [])]
-                self.set_m2m(case, "places", places)
-                self.sync_sections(case, entry.get("sections") or [])
-                own = [
-                    self.lesson_values(item, where_case, source)
-                    for item in entry.get("lessons") or []
-                ]
-                cross_case = self.sync_rows(
-                    Lesson,
-                    Lesson.objects.filter(place=None, source=source, case_studies=case),
-                    own,
-                    m2m="cited_places",
-                )
-                # A case study presents its own cross-case lessons and, for a monograph,
-                # the lessons its source draws for the places it is about.
+                values = case_values(entry, checked_on) | {
+                    "source": source,
+                    "places": {p.pk for p in places},
+                }
+                case = self.upsert(CaseStudy, slug, {"slug": slug}, values)
+                self.case_slugs.append(slug)
+                if case is None:
+                    self.ledger.skip(Section, f"{slug}|")
+                    self.ledger.skip(Lesson, f"case:{slug}|")
+                    continue
+                for order, item in enumerate(entry.get("sections") or [], start=1):
+                    self.ledger.write(
+                        Section,
+                        f"{slug}|section|{order}",
+                        section_values(item),
+                        lookup={"case_study": case, "order": order},
+                    )
+                seen = defaultdict(int)
+                own, lessons = [], {}
+                for item in entry.get("lessons") or []:
+                    values = self.lesson_values(item, where_case, source)
+                    lessons[row_key(f"case:{slug}|lesson|", values, seen)] = values
+                self.ledger.reconcile(Lesson, f"case:{slug}|lesson|", lessons)
+                for key, values in lessons.items():
+                    lesson = self.ledger.write(
+                        Lesson, key, values, match={"place": None, "source": source}
+                    )
+                    if lesson is not None:
+                        own.append(lesson)
+                # A case study presents its own cross-case lessons and, for a monograph, the
+                # lessons its source draws for the places it is about. Links are added, never
+                # taken away (an editor may attach more).
                 place_lessons = Lesson.objects.filter(place__in=places, source=source)
-                self.set_m2m(case, "lessons", [*place_lessons, *cross_case])
-
-    def sync_sections(self, case, sections):
-        keep = []
-        for order, item in enumerate(sections, start=1):
-            values = {
-                "kind": item.get("kind", "autre"),
-                "heading": text(item["heading"]),
-                "body": text(item["body"]),
-            }
-            self.upsert(Section, {"case_study": case, "order": order}, values)
-            keep.append(order)
-        for section in case.sections.exclude(order__in=keep):
-            section.delete()
-            self.report.count("deleted", Section)
+                wanted = {lesson.pk for lesson in [*place_lessons, *own]}
+                missing = wanted - set(case.lessons.values_list("pk", flat=True))
+                if missing:
+                    case.lessons.add(*missing)
+                    self.report.count("updated", CaseStudy)
 
     def load_tables(self):
-        for where, data, source, checked_on in self.corpus():
+        for where, data, file_source, checked_on in self.corpus():
             for entry in data.get("comparison_tables") or []:
-                where_table = f"{where}: table {entry['slug']!r}"
-                table = self.upsert(
-                    ComparisonTable,
-                    {"slug": entry["slug"]},
-                    {
-                        "title": text(entry["title"]),
-                        "intro": text(entry.get("intro")),
-                        "source": source,
-                        "section": text(entry.get("section")),
-                        "checked_on": checked_on,
-                    },
-                )
+                slug = entry["slug"]
+                where_table = f"{where}: table {slug!r}"
+                values = table_values(entry, checked_on) | {
+                    "source": self.item_source(entry, file_source, where_table)
+                }
+                table = self.upsert(ComparisonTable, slug, {"slug": slug}, values)
+                if table is None:
+                    for model in (ComparisonRow, ComparisonColumn, ComparisonCell):
+                        self.ledger.skip(model, f"{slug}|")
+                    continue
                 places = {}
-                for order, slug in enumerate(entry.get("places", []), start=1):
-                    places[slug] = self.get(Place, slug, where_table)
-                    self.upsert(
-                        ComparisonRow, {"table": table, "order": order}, {"place": places[slug]}
+                for order, place_slug in enumerate(entry.get("places", []), start=1):
+                    places[place_slug] = self.get(Place, place_slug, where_table)
+                    self.ledger.write(
+                        ComparisonRow,
+                        f"{slug}|row|{order}",
+                        {"place": places[place_slug]},
+                        lookup={"table": table, "order": order},
                     )
-                self.trim(table.rows.exclude(order__lte=len(places)))
                 columns = {}
                 for order, item in enumerate(entry.get("columns", []), start=1):
-                    indicator = (
-                        self.get(Indicator, item["indicator"], where_table)
+                    values = column_values(item) | {
+                        "indicator": self.get(Indicator, item["indicator"], where_table)
                         if item.get("indicator")
                         else None
-                    )
-                    columns[item["key"]] = self.upsert(
+                    }
+                    columns[item["key"]] = self.ledger.write(
                         ComparisonColumn,
-                        {"table": table, "order": order},
-                        {
-                            "key": item["key"],
-                            "label": text(item["label"]),
-                            "kind": item.get("kind", ComparisonColumn.Kind.TEXT),
-                            "indicator": indicator,
-                            "attribute": text(item.get("attribute")),
-                            "section_kind": text(item.get("section_kind")),
-                        },
+                        f"{slug}|column|{order}",
+                        values,
+                        lookup={"table": table, "order": order},
                     )
-                self.trim(table.columns.exclude(order__lte=len(columns)))
-                keep = []
                 for item in entry.get("cells", []):
                     if item["place"] not in places or item["column"] not in columns:
                         raise CorpusError(
                             f"{where_table}: cell ({item['place']}, {item['column']}) is "
                             "outside the table's places or columns"
                         )
-                    cell = self.upsert(
+                    column = columns[item["column"]]
+                    if column is None:
+                        continue
+                    self.ledger.write(
                         ComparisonCell,
-                        {
-                            "table": table,
-                            "place": places[item["place"]],
-                            "column": columns[item["column"]],
-                        },
+                        f"{slug}|cell|{item['place']}|{item['column']}",
                         {"text": text(item.get("text")), "note": text(item.get("note"))},
+                        lookup={"table": table, "place": places[item["place"]], "column": column},
                     )
-                    keep.append(cell.pk)
-                self.trim(table.cells.exclude(pk__in=keep))
 
-    def trim(self, queryset):
-        for obj in queryset:
-            obj.delete()
-            self.report.count("deleted", type(obj))
-
-
-def wanted_fields(wanted, m2m):
-    if wanted:
-        return [name for name in wanted[0] if name != m2m]
-    return []
+    def retire_rows(self):
+        """Rows the loader wrote that the corpus no longer has: deleted if nobody changed
+        them since, kept and reported otherwise. Whole records (places, case studies,
+        territories...) are never deleted by a load: they are reported."""
+        for model in (ComparisonCell, ComparisonColumn, ComparisonRow, Section, Lesson, Funding):
+            self.ledger.finish_group(model, "")
+        self.ledger.finish_group(Figure, "")
+        for model in (Place, CaseStudy, ComparisonTable, Territory, Organisation, Source):
+            for key, _record in self.ledger.unseen(model):
+                self.report.orphans.append((model, key))
 
 
-def load_corpus(directory=FIXTURES_DIR):
-    return Loader(directory).run()
+def new_merge():
+    return {
+        "entry": None,
+        "where": None,
+        "checked_on": None,
+        "kinds": [],
+        "services": [],
+        "aliases": [],
+        "sources": [],
+    }
+
+
+# -- what an entry of each kind asks for (shared with dump_corpus) -------------------------
+
+SOURCE_FIELDS = [
+    "title",
+    "short_title",
+    "publishers",
+    "authors",
+    "date_as_stated",
+    "kind",
+    "file_name",
+    "url",
+    "summary",
+    "summary_en",
+]
+
+
+def source_values(entry):
+    values = {name: text(entry.get(name)) for name in SOURCE_FIELDS}
+    values["kind"] = values["kind"] or Source.Kind.OTHER
+    values["year"] = entry.get("year")
+    values["date"] = entry.get("date")
+    values["checked_on"] = entry.get("checked_on")
+    return values
+
+
+def territory_values(entry):
+    return {
+        "name": text(entry["name"]),
+        "kind": entry["kind"],
+        "insee_code": text(entry.get("insee_code")),
+        "population": entry.get("population"),
+        "population_year": entry.get("population_year"),
+        "population_section": text(entry.get("population_section")),
+    }
+
+
+def organisation_values(entry):
+    return {
+        "name": text(entry["name"]),
+        "kind": entry.get("kind", "other"),
+        "website": text(entry.get("website")),
+    }
+
+
+PLACE_TEXT_FIELDS = [
+    "name",
+    "setting",
+    "setting_as_stated",
+    "legal_form",
+    "carrier",
+    "year_opened_label",
+    "website",
+    "address",
+    "summary",
+    "summary_en",
+]
+
+
+def place_values(entry, checked_on):
+    values = {name: text(entry.get(name)) for name in PLACE_TEXT_FIELDS}
+    values["year_opened"] = entry.get("year_opened")
+    values["status"] = entry.get("status") or Place.Status.UNKNOWN
+    values["editorial_status"] = entry.get("editorial_status") or EditorialStatus.PUBLISHED
+    values["checked_on"] = entry.get("checked_on", checked_on)
+    return values
+
+
+def figure_values(item, where):
+    return {
+        "value": decimal_or_none(item.get("value"), where),
+        "value_max": decimal_or_none(item.get("value_max"), where),
+        "year": item.get("year"),
+        "period": text(item.get("period")),
+        "label": text(item.get("label")),
+        "headline": bool(item.get("headline")),
+        "section": text(item.get("section")),
+    }
+
+
+def funding_values(item, where):
+    return {
+        "purpose": item.get("purpose", Funding.Purpose.UNKNOWN),
+        "amount_eur": decimal_or_none(item.get("amount_eur"), where),
+        "share_pct": decimal_or_none(item.get("share_pct"), where),
+        "period": text(item.get("period")),
+        "label": text(item.get("label")),
+        "section": text(item.get("section")),
+    }
+
+
+def lesson_values(item):
+    return {
+        "kind": item["kind"],
+        "theme": item.get("theme", Lesson.Theme.OTHER),
+        "text": text(item["text"]),
+        "section": text(item.get("section")),
+    }
+
+
+def case_values(entry, checked_on):
+    return {
+        "title": text(entry["title"]),
+        "tagline": text(entry.get("tagline")),
+        "kind": entry.get("kind", CaseStudy.Kind.MONOGRAPH),
+        "source_section": text(entry.get("source_section")),
+        "date_written": text(entry.get("date_written")),
+        "summary": text(entry.get("summary")),
+        "summary_en": text(entry.get("summary_en")),
+        "editorial_status": entry.get("editorial_status") or EditorialStatus.PUBLISHED,
+        "checked_on": entry.get("checked_on", checked_on),
+    }
+
+
+def section_values(item):
+    return {
+        "kind": item.get("kind", "autre"),
+        "heading": text(item["heading"]),
+        "body": text(item["body"]),
+    }
+
+
+def table_values(entry, checked_on):
+    return {
+        "title": text(entry["title"]),
+        "intro": text(entry.get("intro")),
+        "section": text(entry.get("section")),
+        "checked_on": entry.get("checked_on", checked_on),
+    }
+
+
+def column_values(item):
+    return {
+        "key": item["key"],
+        "label": text(item["label"]),
+        "kind": item.get("kind", ComparisonColumn.Kind.TEXT),
+        "attribute": text(item.get("attribute")),
+        "section_kind": text(item.get("section_kind")),
+    }
+
+
+def load_corpus(directory=FIXTURES_DIR, *, force=False, dry_run=False):
+    return Loader(directory, force=force, dry_run=dry_run).run()
