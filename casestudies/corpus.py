@@ -422,7 +422,8 @@ class Loader:
                     self.ledger.skip(Section, f"{slug}|")
                     self.ledger.skip(Lesson, f"case:{slug}|")
                     continue
-                for order, item in enumerate(entry.get("sections") or [], start=1):
+                for position, item in enumerate(entry.get("sections") or [], start=1):
+                    order = item.get("order", position)
                     self.ledger.write(
                         Section,
                         f"{slug}|section|{order}",

@@ -552,21 +552,31 @@ class Dumper:
                 return
             seq = entry["sections"] = CommentedSeq()
         drop = []
-        for order, item in enumerate(seq, start=1):
-            section = sections.pop(order, None)
+        for position, item in enumerate(seq, start=1):
+            section = sections.pop(item.get("order", position), None)
             if section is None:
-                drop.append(order - 1)
+                drop.append(position - 1)
                 continue
             wanted = corpus.section_values(item)
             for name in ("kind", "heading", "body"):
                 if wanted[name] != getattr(section, name):
                     item[name] = to_yaml(getattr(section, name))
+            item["_order"] = section.order
         self.remove_items(seq, drop)
         for order in sorted(sections):
             section = sections[order]
-            seq.append(
-                CommentedMap(kind=section.kind, heading=section.heading, body=to_yaml(section.body))
-            )
+            item = CommentedMap(kind=section.kind, heading=section.heading)
+            item["body"] = to_yaml(section.body)
+            item["_order"] = order
+            seq.append(item)
+        # A section keeps its number when others before it were deleted, so that it stays
+        # the same record: its order is written out when it is not its position.
+        for position, item in enumerate(seq, start=1):
+            order = item.pop("_order")
+            if order != position:
+                item["order"] = order
+            elif "order" in item:
+                del item["order"]
 
     def dump_case_lessons(self, entry, case):
         seq = entry.get("lessons")
@@ -660,6 +670,39 @@ class Dumper:
             .order_by("pk")
         )
         self.dump_editors_file(new_places)
+        new_cases = CaseStudy.objects.exclude(slug__in=self.defined[CaseStudy]).order_by("pk")
+        if new_cases:
+            seq = self.editors_file().setdefault("case_studies", CommentedSeq())
+            for case in new_cases.prefetch_related("places", "sections"):
+                seq.append(self.new_case_entry(case))
+                self.defined[CaseStudy].add(case.slug)
+
+    def new_case_entry(self, case):
+        entry = CommentedMap(slug=case.slug, title=case.title)
+        for name in ("tagline", "kind"):
+            if getattr(case, name):
+                entry[name] = to_yaml(getattr(case, name))
+        entry["source"] = self.slug(Source, case.source_id)
+        places = [p.slug for p in case.places.all()]
+        if places:
+            entry["places"] = flow(places)
+        for name in (
+            "source_section",
+            "date_written",
+            "summary",
+            "summary_en",
+            "editorial_status",
+            "checked_on",
+        ):
+            if getattr(case, name) not in (None, ""):
+                entry[name] = to_yaml(getattr(case, name))
+        sections = [
+            CommentedMap(kind=s.kind, heading=s.heading, body=to_yaml(s.body))
+            for s in case.sections.all()
+        ]
+        if sections:
+            entry["sections"] = CommentedSeq(sections)
+        return entry
 
     def editors_file(self):
         path = self.directory / "corpus" / EDITORS_FILE

@@ -232,6 +232,8 @@ def test_the_dump_diff_holds_exactly_the_edits_and_loading_it_changes_nothing(cr
     section = Section.objects.filter(case_study__places=crest).order_by("pk").first()
     section.heading = "Un nouveau titre de section"
     section.save()
+    other_case = CaseStudy.objects.exclude(places=crest).filter(sections__order=5).first()
+    Section.objects.get(case_study=other_case, order=2).delete()
 
     written = dump_corpus(fixtures_copy)
 
@@ -246,7 +248,10 @@ def test_the_dump_diff_holds_exactly_the_edits_and_loading_it_changes_nothing(cr
     assert "        value: 360000" in added and "        value: 350000" in removed
     assert "      Résumé revu par l'équipe éditoriale." in added
     assert any("Un nouveau titre de section" in line for line in added)
-    assert len(added) <= 3, added  # nothing but the three edits
+    # Nothing but the edits: three changed lines, the deleted section's lines gone, and the
+    # sections after it keep their numbers.
+    assert len([line for line in added if "order:" not in line]) <= 3, added
+    assert sum("order:" in line for line in added) >= 1
     status, out, err = load(fixtures=fixtures_copy)
     assert status == 0, err
     # Only the search documents of the edited records catch up (the admin rebuilds them on
@@ -298,6 +303,16 @@ def test_a_dump_carries_new_places_sources_territories_and_funders(crest, fixtur
     Funding.objects.create(
         place=place, organisation=funder, purpose="investment", amount_eur=80000, source=interview
     )
+    case = CaseStudy.objects.create(
+        slug="fabrique-du-vigan-visite",
+        title="La Fabrique du Vigan, un an après",
+        source=interview,
+        editorial_status="published",
+        summary="Ce que la visite a appris.",
+    )
+    case.places.set([place])
+    for order, heading in enumerate(["Contexte", "Services", "Modèle économique"], start=1):
+        Section.objects.create(case_study=case, order=order, heading=heading, body=f"{heading}.")
     Figure.objects.create(
         place=crest,
         indicator=Indicator.objects.get(slug="members"),
@@ -311,9 +326,13 @@ def test_a_dump_carries_new_places_sources_territories_and_funders(crest, fixtur
         out = io.StringIO()
         call_command("export_catalogue", stdout=out)
         data = json.loads(out.getvalue())
-        return {p["slug"]: p for p in data["places"]}, data["sources"]
+        return (
+            {p["slug"]: p for p in data["places"]},
+            data["sources"],
+            {c["slug"]: c for c in data["case_studies"]},
+        )
 
-    places_before, sources_before = export()
+    places_before, sources_before, cases_before = export()
     dump_corpus(fixtures_copy)
     assert (fixtures_copy / "corpus" / EDITORS_FILE).exists()
 
@@ -325,8 +344,13 @@ def test_a_dump_carries_new_places_sources_territories_and_funders(crest, fixtur
     status, out, err = load(fixtures=fixtures_copy)
 
     assert status == 0, err
-    places_after, sources_after = export()
+    places_after, sources_after, cases_after = export()
     assert places_after["fabrique-du-vigan"] == places_before["fabrique-du-vigan"]
     assert places_after[CREST] == places_before[CREST]
     assert places_after == places_before
     assert sources_after == sources_before
+    assert cases_after["fabrique-du-vigan-visite"]["sections"] == [
+        {"kind": "autre", "heading": h, "body": f"{h}."}
+        for h in ["Contexte", "Services", "Modèle économique"]
+    ]
+    assert cases_after == cases_before
