@@ -32,6 +32,7 @@ django.setup()
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.cache import cache  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
@@ -50,6 +51,8 @@ SCENARIOS = [
         "admin changelist, same filter + search",
         "/admin/catalogue/place/?setting__exact=rural&q=coop%C3%A9ratives",
     ),
+    ("admin changelist, places", "/admin/catalogue/place/"),
+    ("admin changelist, case studies", "/admin/casestudies/casestudy/"),
 ]
 
 
@@ -115,6 +118,10 @@ def main():
     with CaptureQueriesContext(connection) as queries:
         client.get(f"/lieux/{slugs[0]}/")
     report("place page", samples, len(queries))
+    # The admin page an editor opens most: a place with its figures, fundings and lessons.
+    place = Place.objects.annotate(n=Count("figures")).order_by("-n", "pk").first()
+    url = f"/admin/catalogue/place/{place.pk}/change/"
+    report(f"admin change page ({place.n} figures)", *timed(admin, url, args.runs, cold=False))
 
 
 if __name__ == "__main__":

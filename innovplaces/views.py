@@ -1,7 +1,10 @@
 """Pages that draw on both apps."""
 
+from django.conf import settings
 from django.db.models import Count, Q
+from django.http import Http404
 from django.shortcuts import render
+from django.views.static import serve
 
 from casestudies.models import CaseStudy
 from catalogue.models import Place, PlaceKind, Setting
@@ -34,3 +37,11 @@ def home(request):
             "latest_case_studies": latest,
         },
     )
+
+
+def media(request, path):
+    """An uploaded file, when Django serves them (settings.SERVE_MEDIA): read from
+    MEDIA_ROOT at request time."""
+    if not settings.SERVE_MEDIA:
+        raise Http404
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
