@@ -8,9 +8,26 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from catalogue.editing import (
+    ChildAdminMixin,
+    CreatedByMeFilter,
+    EditorialAdminMixin,
+    EditorialInlineMixin,
+    HistoryAdminMixin,
+)
 from catalogue.models import Place
 from catalogue.search import reindex
 
+from .forms import (
+    CaseStudyAdminForm,
+    CellFormSet,
+    ColumnForm,
+    ColumnFormSet,
+    ComparisonTableForm,
+    RowFormSet,
+    SectionForm,
+    SectionFormSet,
+)
 from .models import (
     CaseStudy,
     ComparisonCell,
@@ -23,19 +40,38 @@ from .search import reindex_case_studies
 from .tables import MAX_PLACES, available_dimensions, parse_dimensions
 
 
-class SectionInline(admin.StackedInline):
+class SectionInline(EditorialInlineMixin, admin.StackedInline):
     model = Section
+    form = SectionForm
+    formset = SectionFormSet
     extra = 0
     fields = [("order", "kind"), "heading", "body"]
 
 
 @admin.register(CaseStudy)
-class CaseStudyAdmin(admin.ModelAdmin):
-    list_display = ["title", "kind", "source", "date_written", "editorial_status", "checked_on"]
-    list_filter = ["kind", "editorial_status", "source", "places__setting", "places__kinds"]
+class CaseStudyAdmin(EditorialAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "title",
+        "kind",
+        "source",
+        "date_written",
+        "editorial_status",
+        "last_modified",
+        "checked_on",
+    ]
+    actions = ["publish", "archive", "mark_checked_today"]
+    list_filter = [
+        "kind",
+        "editorial_status",
+        CreatedByMeFilter,
+        "source",
+        "places__setting",
+        "places__kinds",
+    ]
     search_fields = ["title", "tagline", "summary", "sections__body", "places__name"]
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["places", "source", "lessons"]
+    form = CaseStudyAdminForm
     list_select_related = ["source"]
     inlines = [SectionInline]
 
@@ -47,14 +83,31 @@ class CaseStudyAdmin(admin.ModelAdmin):
         reindex(case.places.all())
 
 
+@admin.register(Section)
+class SectionAdmin(ChildAdminMixin, admin.ModelAdmin):
+    """Sections are edited in their case study; this admin serves their own history and
+    restores an earlier version of one section."""
+
+    list_display = ["heading", "case_study", "order", "kind"]
+    search_fields = ["heading", "body", "case_study__title"]
+    list_select_related = ["case_study"]
+    autocomplete_fields = ["case_study"]
+
+    def get_model_perms(self, request):
+        return {}  # not listed on the admin index
+
+
 class RowInline(admin.TabularInline):
     model = ComparisonRow
+    formset = RowFormSet
     extra = 0
     autocomplete_fields = ["place"]
 
 
 class ColumnInline(admin.TabularInline):
     model = ComparisonColumn
+    form = ColumnForm
+    formset = ColumnFormSet
     extra = 0
     autocomplete_fields = ["indicator"]
     fields = ["order", "key", "label", "kind", "indicator", "attribute", "section_kind"]
@@ -62,6 +115,7 @@ class ColumnInline(admin.TabularInline):
 
 class CellInline(admin.TabularInline):
     model = ComparisonCell
+    formset = CellFormSet
     extra = 0
     autocomplete_fields = ["place"]
     fields = ["place", "column", "text", "note"]
@@ -105,14 +159,15 @@ class SaveComparisonForm(forms.Form):
 
 
 @admin.register(ComparisonTable)
-class ComparisonTableAdmin(admin.ModelAdmin):
-    list_display = ["title", "source", "section", "checked_on"]
+class ComparisonTableAdmin(HistoryAdminMixin, admin.ModelAdmin):
+    list_display = ["title", "source", "section", "checked_on", "last_modified"]
     list_filter = ["source"]
     search_fields = ["title", "intro", "section"]
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["source"]
     list_select_related = ["source"]
     inlines = [RowInline, ColumnInline, CellInline]
+    form = ComparisonTableForm
 
     def get_urls(self):
         return [

@@ -2,7 +2,7 @@
 
 from django.db.models import Prefetch
 
-from catalogue.models import Source
+from catalogue.models import Place, Source
 from catalogue.serializers import place_dict, places_for_export, source_dict
 
 from .models import CaseStudy, Section
@@ -32,7 +32,9 @@ def catalogue_data():
         CaseStudy.objects.published()
         .select_related("source")
         .prefetch_related(
-            "places", Prefetch("sections", queryset=Section.objects.order_by("order"))
+            # The export lists published places only: a case study names those.
+            Prefetch("places", queryset=Place.objects.published()),
+            Prefetch("sections", queryset=Section.objects.order_by("order")),
         )
         .order_by("slug")
     )

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -50,7 +51,10 @@ class CaseStudyQuerySet(SlugQuerySet):
         return self.filter(editorial_status__in=PUBLIC_STATUSES)
 
     def for_listing(self):
-        return self.select_related("source").prefetch_related("places")
+        # Drafts never show, not even as a name under a published case study.
+        return self.select_related("source").prefetch_related(
+            models.Prefetch("places", queryset=Place.objects.public())
+        )
 
 
 class CaseStudy(NaturalKeyMixin, Versioned, models.Model):
@@ -281,6 +285,30 @@ class ComparisonColumn(models.Model):
 
     def __str__(self):
         return self.label
+
+    def clean(self):
+        # What each kind of column reads must be named, or the column stays empty.
+        required = {
+            self.Kind.INDICATOR: (
+                "indicator",
+                self.indicator_id,
+                _("A « Headline figure » column shows one indicator: choose it."),
+            ),
+            self.Kind.ATTRIBUTE: (
+                "attribute",
+                self.attribute,
+                _("An « Attribute of the place » column shows one attribute: choose it."),
+            ),
+            self.Kind.SECTION: (
+                "section_kind",
+                self.section_kind,
+                _("A « Case-study section » column shows one kind of section: choose it."),
+            ),
+        }
+        if self.kind in required:
+            field, value, message = required[self.kind]
+            if not value:
+                raise ValidationError({field: message})
 
 
 class ComparisonCell(models.Model):

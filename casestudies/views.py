@@ -11,7 +11,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from catalogue.models import Figure, Lesson, Place, Setting
+from catalogue.editing import visible_or_404, with_last_modified
+from catalogue.models import PUBLIC_STATUSES, Figure, Lesson, Place, Setting
 from catalogue.views import COMPARE_SESSION_KEY
 
 from . import citation, pdf
@@ -58,14 +59,14 @@ def case_list(request):
 
 
 def case_detail_queryset():
-    return (
-        CaseStudy.objects.published()
-        .select_related("source")
-        .prefetch_related(
+    """Every status: drafts are previewed by staff (see visible_or_404), archived case
+    studies keep their page and so do the archived places they are about."""
+    return with_last_modified(
+        CaseStudy.objects.select_related("source").prefetch_related(
             Prefetch("sections", queryset=Section.objects.order_by("order")),
             Prefetch(
                 "places",
-                queryset=Place.objects.published()
+                queryset=Place.objects.public()
                 .select_related(
                     "territory__parent__parent__parent__parent", "departement", "region"
                 )
@@ -81,7 +82,9 @@ def case_detail_queryset():
             ),
             Prefetch(
                 "lessons",
-                queryset=Lesson.objects.select_related("place").prefetch_related("cited_places"),
+                queryset=Lesson.objects.select_related("place").prefetch_related(
+                    Prefetch("cited_places", queryset=Place.objects.public())
+                ),
             ),
         )
     )
@@ -112,7 +115,7 @@ def related_case_studies(case, limit=6):
 
 
 def case_detail(request, slug):
-    case = get_object_or_404(case_detail_queryset(), slug=slug)
+    case = visible_or_404(request, get_object_or_404(case_detail_queryset(), slug=slug))
     notes = []  # every figure of the side panel gets a numbered note naming its source
     for place in case.places.all():
         for figure in place.figures.all():
@@ -131,7 +134,7 @@ def case_detail(request, slug):
 
 
 def case_pdf(request, slug):
-    case = get_object_or_404(case_detail_queryset(), slug=slug)
+    case = visible_or_404(request, get_object_or_404(case_detail_queryset(), slug=slug))
     try:
         document = pdf.render_case_study(request, case)
     except pdf.PDFUnavailable as error:
@@ -142,7 +145,7 @@ def case_pdf(request, slug):
 
 
 def case_citation(request, slug, fmt):
-    case = get_object_or_404(CaseStudy.objects.published().select_related("source"), slug=slug)
+    case = get_object_or_404(CaseStudy.objects.public().select_related("source"), slug=slug)
     url = request.build_absolute_uri(case.get_absolute_url())
     if fmt == "bib":
         response = HttpResponse(
@@ -170,7 +173,8 @@ def sections_across(request, kind):
         .select_related("case_study__source")
         .prefetch_related(
             Prefetch(
-                "case_study__places", queryset=Place.objects.only("pk", "slug", "name", "setting")
+                "case_study__places",
+                queryset=Place.objects.public().only("pk", "slug", "name", "setting"),
             )
         )
         .order_by("case_study__title", "order")
@@ -194,7 +198,12 @@ def sections_across(request, kind):
 
 def table_list(request):
     tables = ComparisonTable.objects.select_related("source").annotate(
-        place_count=Count("rows", distinct=True), column_count=Count("columns", distinct=True)
+        place_count=Count(
+            "rows",
+            filter=Q(rows__place__editorial_status__in=PUBLIC_STATUSES),
+            distinct=True,
+        ),
+        column_count=Count("columns", distinct=True),
     )
     return render(request, "casestudies/comparisontable_list.html", {"tables": tables})
 
@@ -204,7 +213,10 @@ def table_queryset():
         "columns__indicator",
         Prefetch(
             "rows",
-            queryset=ComparisonRow.objects.order_by("order").prefetch_related(
+            # Drafts stay out of saved tables; archived places keep their row.
+            queryset=ComparisonRow.objects.filter(place__editorial_status__in=PUBLIC_STATUSES)
+            .order_by("order")
+            .prefetch_related(
                 Prefetch("place", queryset=places_for_comparison(Place.objects.all()))
             ),
         ),
@@ -359,7 +371,7 @@ def lesson_list(request):
         )
         .select_related("place", "source")
         .prefetch_related(
-            "cited_places",
+            Prefetch("cited_places", queryset=Place.objects.public()),
             Prefetch(
                 "case_studies", queryset=CaseStudy.objects.published().only("pk", "slug", "title")
             ),

@@ -22,3 +22,27 @@ def refresh_headlines(place_ids=None):
         for column, indicator in HEADLINE_COLUMNS.items()
     }
     places.update(**values)
+
+
+def settle_headlines(place_id, indicator_ids):
+    """Give the obvious headline to the indicators of a place that have none.
+
+    The only figure of an indicator is its headline value. Returns the figures promoted,
+    and (indicator, count) for the indicators left with several figures and no headline:
+    someone has to choose.
+    """
+    groups = {}
+    figures = Figure.objects.filter(place_id=place_id, indicator_id__in=indicator_ids)
+    for figure in figures.select_related("indicator").order_by("pk"):
+        groups.setdefault(figure.indicator_id, []).append(figure)
+    promoted, undecided = [], []
+    for group in groups.values():
+        if any(figure.headline for figure in group):
+            continue
+        if len(group) == 1:
+            group[0].headline = True
+            group[0].save()
+            promoted.append(group[0])
+        else:
+            undecided.append((group[0].indicator, len(group)))
+    return promoted, undecided

@@ -4,6 +4,7 @@ import operator
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -11,6 +12,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from . import validation
 from .text import fold
 
 
@@ -125,6 +127,25 @@ class Source(NaturalKeyMixin, Versioned, models.Model):
     def get_absolute_url(self):
         return reverse("catalogue:source-detail", args=[self.slug])
 
+    def clean(self):
+        # What a reader needs to trust a fact that comes from no document: who said it and
+        # when, which site and when it was read.
+        errors = {}
+        if self.kind == self.Kind.INTERVIEW and not self.authors.strip():
+            errors["authors"] = _("Name the person or people interviewed.")
+        if self.kind in (self.Kind.INTERVIEW, self.Kind.VISIT, self.Kind.WEBSITE) and not self.date:
+            errors["date"] = {
+                self.Kind.INTERVIEW: _("Give the date of the interview."),
+                self.Kind.VISIT: _("Give the date of the visit."),
+                self.Kind.WEBSITE: _("Give the date the site was read."),
+            }[self.kind]
+        if self.kind == self.Kind.WEBSITE and not self.url:
+            errors["url"] = _("Give the address of the web page.")
+        if self.kind == self.Kind.ANNUAL_REPORT and not (self.date or self.year):
+            errors["date"] = _("Give the date of the report (or at least its year).")
+        if errors:
+            raise ValidationError(errors)
+
 
 class Territory(NaturalKeyMixin, Versioned, models.Model):
     class Kind(models.TextChoices):
@@ -201,6 +222,21 @@ class Territory(NaturalKeyMixin, Versioned, models.Model):
 
     def get_absolute_url(self):
         return reverse("catalogue:territory-detail", args=[self.slug])
+
+    def clean(self):
+        if self.parent_id is None:
+            return
+        if self.pk is not None and self.parent_id == self.pk:
+            raise ValidationError({"parent": _("A territory cannot be its own parent.")})
+        if self.pk is not None and any(node.pk == self.pk for node in self.parent.ancestors()):
+            raise ValidationError(
+                {
+                    "parent": _(
+                        "« %(parent)s » lies within this territory: it cannot be its parent."
+                    )
+                    % {"parent": self.parent}
+                }
+            )
 
     def ancestors(self):
         """The chain from this territory up to its région (follows parents: one query each)."""
@@ -567,6 +603,16 @@ class Place(NaturalKeyMixin, Versioned, models.Model):
     def get_absolute_url(self):
         return reverse("catalogue:place-detail", args=[self.slug])
 
+    def clean(self):
+        errors = validation.field_errors(
+            self,
+            year_opened=validation.YEAR,
+            latitude=validation.LATITUDE,
+            longitude=validation.LONGITUDE,
+        )
+        if errors:
+            raise ValidationError(errors)
+
     @property
     def localized_summary(self):
         if get_language() == "en" and self.summary_en:
@@ -700,6 +746,24 @@ class SourcedMixin(models.Model):
     class Meta:
         abstract = True
 
+    def clean(self):
+        # A document has parts, and a fact taken from it says which; an interview, a web
+        # page or a visit has none.
+        if (
+            self.source_id
+            and not self.section.strip()
+            and self.source.kind in Source.DOCUMENT_KINDS
+        ):
+            raise ValidationError(
+                {
+                    "section": _(
+                        "« %(source)s » is a document (%(kind)s): name the section that "
+                        "prints this (part, monograph, heading or table)."
+                    )
+                    % {"source": self.source, "kind": self.source.get_kind_display()}
+                }
+            )
+
 
 class Figure(SourcedMixin, Versioned, models.Model):
     place = models.ForeignKey(
@@ -759,6 +823,21 @@ class Figure(SourcedMixin, Versioned, models.Model):
     def __str__(self):
         return f"{self.place} — {self.indicator}: {self.value}"
 
+    def clean(self):
+        errors = {}
+        try:
+            super().clean()
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        errors.update(
+            validation.field_errors(self, value=validation.FIGURE_VALUE, year=validation.YEAR)
+        )
+        order_error = validation.range_order_error(self.value, self.value_max)
+        if order_error and "value" not in errors:
+            errors.setdefault("value_max", order_error)
+        if errors:
+            raise ValidationError(errors)
+
 
 class Funding(SourcedMixin, Versioned, models.Model):
     class Purpose(models.TextChoices):
@@ -808,6 +887,18 @@ class Funding(SourcedMixin, Versioned, models.Model):
 
     def __str__(self):
         return f"{self.organisation} → {self.place}"
+
+    def clean(self):
+        errors = {}
+        try:
+            super().clean()
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        errors.update(
+            validation.field_errors(self, amount_eur=validation.AMOUNT, share_pct=validation.SHARE)
+        )
+        if errors:
+            raise ValidationError(errors)
 
 
 class Lesson(SourcedMixin, Versioned, models.Model):

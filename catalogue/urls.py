@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import proposals, views
 
 app_name = "catalogue"
 urlpatterns = [
@@ -9,4 +9,6 @@ urlpatterns = [
     path("territoires/<slug:slug>/", views.territory_detail, name="territory-detail"),
     path("sources/", views.SourceListView.as_view(), name="source-list"),
     path("sources/<slug:slug>/", views.SourceDetailView.as_view(), name="source-detail"),
+    path("proposer/", proposals.proposal_create, name="proposal"),
+    path("proposer/merci/", proposals.proposal_thanks, name="proposal-thanks"),
 ]

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView
 
+from .editing import visible_or_404, with_last_modified
 from .facets import build_facets
 from .filters import PlaceFilter
 from .models import Place, Source, Territory
@@ -21,6 +22,12 @@ def published_case_studies():
     model through the reverse relation instead of importing it."""
     model = Place._meta.get_field("case_studies").related_model
     return model.objects.filter(editorial_status="published").order_by("title")
+
+
+def public_case_studies():
+    """Published and archived case studies: what a place page links to."""
+    model = Place._meta.get_field("case_studies").related_model
+    return model.objects.public().order_by("title")
 
 
 def places_within(territory):
@@ -146,11 +153,15 @@ def place_list(request):
 
 class PlaceDetailView(DetailView):
     def get_queryset(self):
-        return (
-            Place.objects.published()
-            .for_detail()
-            .prefetch_related(Prefetch("case_studies", queryset=published_case_studies()))
+        # Every status: drafts are previewed by staff, archived places keep their page.
+        return with_last_modified(
+            Place.objects.for_detail().prefetch_related(
+                Prefetch("case_studies", queryset=public_case_studies())
+            )
         )
+
+    def get_object(self, queryset=None):
+        return visible_or_404(self.request, super().get_object(queryset))
 
     template_name = "catalogue/place_detail.html"
 

@@ -119,6 +119,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
+# Django itself serves uploaded files only for a local run (bin/serve turns DEBUG on) or
+# when told to; in production the web server or object storage does (docs/deployment.md).
+SERVE_MEDIA = env_flag("SERVE_MEDIA") or DEBUG
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -131,6 +134,29 @@ STORAGES = {
 }
 # Lets `runserver` serve static files without collectstatic when DEBUG is off locally.
 WHITENOISE_USE_FINDERS = env_flag("WHITENOISE_USE_FINDERS", default=True)
+# Uploaded images on object storage (S3 or compatible) rather than under MEDIA_ROOT: set
+# MEDIA_BUCKET and install django-storages[s3]; boto3 reads the credentials from the usual
+# AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY variables. See docs/deployment.md.
+if os.environ.get("MEDIA_BUCKET"):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["MEDIA_BUCKET"],
+            "endpoint_url": os.environ.get("MEDIA_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("MEDIA_REGION") or None,
+            "custom_domain": os.environ.get("MEDIA_CUSTOM_DOMAIN") or None,
+            "location": os.environ.get("MEDIA_PREFIX", "media"),
+            # Public, unsigned URLs (pages can be cached), and an upload never replaces a
+            # stored file: a place's history may still point to it.
+            "querystring_auth": False,
+            "file_overwrite": False,
+        },
+    }
+
+# Proposals from the public: days their senders' contact details are kept after receipt,
+# and after a reviewer has dealt with them (then `purge_proposals` erases them).
+PROPOSAL_CONTACT_DAYS = int(os.environ.get("PROPOSAL_CONTACT_DAYS", "90"))
+PROPOSAL_REVIEWED_CONTACT_DAYS = int(os.environ.get("PROPOSAL_REVIEWED_CONTACT_DAYS", "14"))
 
 # Deployment-only switches, off by default so local runs and tests work over plain HTTP.
 SECURE_SSL_REDIRECT = env_flag("SECURE_SSL_REDIRECT")

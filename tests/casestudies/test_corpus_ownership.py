@@ -291,8 +291,6 @@ def test_a_dump_carries_new_places_sources_territories_and_funders(crest, fixtur
         year_opened=2021,
     )
     place.kinds.set(PlaceKind.objects.filter(slug__in=["tiers-lieu", "fab-lab"]))
-    place.sources.add(interview)
-    crest.sources.add(interview)
     Figure.objects.create(
         place=place,
         indicator=Indicator.objects.get(slug="surface_m2"),
