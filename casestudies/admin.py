@@ -14,6 +14,7 @@ from catalogue.editing import (
     EditorialAdminMixin,
     EditorialInlineMixin,
     HistoryAdminMixin,
+    PlainNewlinesMixin,
 )
 from catalogue.models import Place
 from catalogue.search import reindex
@@ -97,14 +98,14 @@ class SectionAdmin(ChildAdminMixin, admin.ModelAdmin):
         return {}  # not listed on the admin index
 
 
-class RowInline(admin.TabularInline):
+class RowInline(PlainNewlinesMixin, admin.TabularInline):
     model = ComparisonRow
     formset = RowFormSet
     extra = 0
     autocomplete_fields = ["place"]
 
 
-class ColumnInline(admin.TabularInline):
+class ColumnInline(PlainNewlinesMixin, admin.TabularInline):
     model = ComparisonColumn
     form = ColumnForm
     formset = ColumnFormSet
@@ -113,7 +114,7 @@ class ColumnInline(admin.TabularInline):
     fields = ["order", "key", "label", "kind", "indicator", "attribute", "section_kind"]
 
 
-class CellInline(admin.TabularInline):
+class CellInline(PlainNewlinesMixin, admin.TabularInline):
     model = ComparisonCell
     formset = CellFormSet
     extra = 0

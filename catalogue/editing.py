@@ -20,7 +20,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.core.exceptions import PermissionDenied
-from django.db import router, transaction
+from django.db import models, router, transaction
 from django.db.models import Count, F, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest, NullIf
 from django.db.models.signals import post_delete, post_save
@@ -305,7 +305,26 @@ class EditorialFormMixin:
 # Admin
 
 
-class VersionLockAdminMixin(admin.ModelAdmin):
+class UnixNewlinesField(forms.CharField):
+    """Browsers send a textarea's line breaks as CRLF: keep LF, so that a text saved
+    unchanged compares equal to what was stored (no spurious change in the history, no
+    conflict with the corpus at its next load)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return value.replace("\r\n", "\n").replace("\r", "\n") if value else value
+
+
+class PlainNewlinesMixin:
+    """Long texts (TextField) are edited through UnixNewlinesField."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.TextField) and not db_field.choices:
+            kwargs.setdefault("form_class", UnixNewlinesField)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+class VersionLockAdminMixin(PlainNewlinesMixin, admin.ModelAdmin):
     """Optimistic locking for a Versioned model's admin."""
 
     def _editing_target(self, request, obj):
@@ -666,7 +685,7 @@ class ChildAdminMixin(HistoryAdminMixin):
         return obj is None or can_edit(request.user, obj)
 
 
-class EditorialInlineMixin:
+class EditorialInlineMixin(PlainNewlinesMixin):
     """Inline children are editable when their parent is."""
 
     def get_queryset(self, request):

@@ -1,4 +1,5 @@
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models import TextField
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from . import editing, images, versioning
@@ -41,3 +42,16 @@ def cite_source_on_place(sender, instance, raw=False, **kwargs):
         place_id=instance.place_id, source_id=instance.source_id
     ).exists():
         Place.objects.get(pk=instance.place_id).sources.add(instance.source_id)
+
+
+@receiver(pre_save)
+def plain_newlines(sender, instance, raw=False, **kwargs):
+    """Texts are stored with LF line breaks, whatever sent them (a browser's CRLF, an
+    imported spreadsheet), so that the same text always compares equal."""
+    if raw or sender._meta.app_label not in ("catalogue", "casestudies"):
+        return
+    for field in sender._meta.concrete_fields:
+        if isinstance(field, TextField):
+            value = getattr(instance, field.attname)
+            if isinstance(value, str) and "\r" in value:
+                setattr(instance, field.attname, value.replace("\r\n", "\n").replace("\r", "\n"))

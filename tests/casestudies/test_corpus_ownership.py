@@ -352,3 +352,28 @@ def test_a_dump_carries_new_places_sources_territories_and_funders(crest, fixtur
         for h in ["Contexte", "Services", "Modèle économique"]
     ]
     assert cases_after == cases_before
+
+
+def test_saving_a_case_study_unchanged_from_a_browser_is_not_an_edit(crest, admin_client):
+    """Browsers send a textarea's line breaks as CRLF: a section saved unchanged stays the
+    same text, gets no new version in its history, and the next load finds nothing edited."""
+    from tests.editing_helpers import form_data
+
+    case = CaseStudy.objects.filter(places=crest, sections__body__contains="\n").first()
+    url = f"/admin/casestudies/casestudy/{case.pk}/change/"
+    data = form_data(admin_client.get(url))
+    data = {
+        key: value.replace("\n", "\r\n") if isinstance(value, str) else value
+        for key, value in data.items()
+    }
+    sections_before = {s.pk: (s.body, s.history.count()) for s in case.sections.all()}
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    for section in case.sections.all():
+        body, versions = sections_before[section.pk]
+        assert section.body == body and "\r" not in section.body
+        assert section.history.count() == versions
+    status, out, err = load()
+    assert status == 0, err
