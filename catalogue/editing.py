@@ -557,6 +557,9 @@ class EditorialAdminMixin(HistoryAdminMixin):
             return False
         return obj is None or can_edit(request.user, obj)
 
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and can_delete(request.user, obj, self)
+
     def has_publish_permission(self, request):
         return can_publish(request.user, self.model)
 
@@ -683,6 +686,20 @@ class ChildAdminMixin(HistoryAdminMixin):
         if not super().has_change_permission(request, obj):
             return False
         return obj is None or can_edit(request.user, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and can_delete(request.user, obj, self)
+
+
+def can_delete(user, obj, model_admin):
+    """Deleting follows editing: contributors delete their own drafts and their rows; the
+    list's bulk deletion, which cannot check each record first, is left to reviewers."""
+    if obj is not None:
+        return can_edit(user, obj)
+    field = parent_field(model_admin.model)
+    return user.is_superuser or can_publish(
+        user, field.related_model if field is not None else model_admin.model
+    )
 
 
 class EditorialInlineMixin(PlainNewlinesMixin):

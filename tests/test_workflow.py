@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from casestudies.models import CaseStudy
-from catalogue.models import Place, PlaceKind, Source, Territory
+from catalogue.models import Figure, Place, PlaceKind, Source, Territory
 from catalogue.search import reindex
 
 from .editing_helpers import form_data, page_text
@@ -174,7 +174,8 @@ def test_the_editors_groups_exist_with_their_permissions(corpus):
         contributor
     )
     assert "catalogue.publish_place" not in contributor
-    assert "catalogue.delete_place" not in contributor
+    # Deleting is checked record by record (their own drafts only): see the next tests.
+    assert "catalogue.delete_place" in contributor
     assert contributor < reviewer
     assert {
         "catalogue.publish_place",
@@ -260,6 +261,44 @@ def test_a_contributor_cannot_change_someone_elses_record_or_their_own_once_publ
         contributor.post(change_url(own), form_data(contributor.get(change_url(own)))).status_code
         == 403
     )
+
+
+def test_a_contributor_deletes_their_own_draft_and_its_rows_but_nothing_else(
+    member, make_place, make_figure
+):
+    contributor = member("Contributeur")
+    own = make_place(name="Mon brouillon", editorial_status="draft", created_by=contributor.user)
+    own_figure = make_figure(own)
+    others = make_place(name="Lieu d'un autre", editorial_status="draft")
+    others_figure = make_figure(others)
+    published = make_place(
+        name="Mon lieu publié", editorial_status="published", created_by=contributor.user
+    )
+
+    def delete(obj):
+        opts = obj._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_delete", args=[obj.pk])
+        return contributor.post(url, {"post": "yes"})
+
+    assert delete(others_figure).status_code == 403
+    assert delete(others).status_code == 403
+    assert delete(published).status_code == 403
+    assert delete(own_figure).status_code == 302
+    assert delete(own).status_code == 302
+    assert not Place.objects.filter(pk=own.pk).exists()
+    assert Place.objects.filter(pk__in=[others.pk, published.pk]).count() == 2
+    assert Figure.objects.filter(pk=others_figure.pk).exists()
+    # The list's bulk deletion cannot check each record: it is not offered.
+    changelist = contributor.get(reverse("admin:catalogue_place_changelist"))
+    assert "delete_selected" not in changelist.content.decode()
+
+
+def test_a_reviewer_deletes_a_draft_left_by_a_rejected_proposal(member, make_place):
+    reviewer = member("Relecteur")
+    draft = make_place(name="Proposition refusée", editorial_status="draft")
+    url = reverse("admin:catalogue_place_delete", args=[draft.pk])
+    assert reviewer.post(url, {"post": "yes"}).status_code == 302
+    assert not Place.objects.filter(pk=draft.pk).exists()
 
 
 def test_a_contributor_cannot_add_a_figure_to_someone_elses_place(member, make_place):

@@ -10,11 +10,13 @@ from django.db import migrations
 APPS = ["catalogue", "casestudies"]
 
 # (app, model) → the actions a contributor has on it.
+# Deleting is checked record by record like changing (catalogue.editing.can_delete): a
+# contributor deletes only their own drafts and their rows.
 CONTRIBUTOR = {
-    ("catalogue", "place"): ["add", "change", "view"],
-    ("catalogue", "figure"): ["add", "change", "view"],
-    ("catalogue", "funding"): ["add", "change", "view"],
-    ("catalogue", "lesson"): ["add", "change", "view"],
+    ("catalogue", "place"): ["add", "change", "delete", "view"],
+    ("catalogue", "figure"): ["add", "change", "delete", "view"],
+    ("catalogue", "funding"): ["add", "change", "delete", "view"],
+    ("catalogue", "lesson"): ["add", "change", "delete", "view"],
     ("catalogue", "organisation"): ["add", "change", "view"],
     ("catalogue", "territory"): ["add", "change", "view"],
     ("catalogue", "source"): ["add", "change", "view"],
@@ -22,19 +24,15 @@ CONTRIBUTOR = {
     ("catalogue", "placekind"): ["view"],
     ("catalogue", "service"): ["view"],
     ("catalogue", "indicator"): ["view"],
-    ("casestudies", "casestudy"): ["add", "change", "view"],
-    ("casestudies", "section"): ["add", "change", "view"],
+    ("casestudies", "casestudy"): ["add", "change", "delete", "view"],
+    ("casestudies", "section"): ["add", "change", "delete", "view"],
 }
-# What a reviewer has on top: publishing, the history of every record, visitors'
-# proposals, and removing wrong rows from the records they review.
+# What a reviewer has on top: publishing (which also opens every record to them), the
+# history of every record, and visitors' proposals.
 REVIEWER = {
     ("catalogue", "place"): ["publish"],
     ("casestudies", "casestudy"): ["publish"],
     ("catalogue", "proposal"): ["view", "change"],
-    ("catalogue", "figure"): ["delete"],
-    ("catalogue", "funding"): ["delete"],
-    ("catalogue", "lesson"): ["delete"],
-    ("casestudies", "section"): ["delete"],
     **{
         (app, f"historical{model}"): ["view"]
         for app, model in [

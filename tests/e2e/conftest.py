@@ -62,3 +62,21 @@ def nojs_page(browser, site):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def editor_groups(corpus):
+    """The editors' groups. A data migration creates them, but the live server's database
+    is emptied after each browser test: create them again the same way when they are gone."""
+    import importlib
+
+    from django.contrib.auth.models import Group, Permission
+
+    groups = importlib.import_module("catalogue.migrations.0007_h1_editor_groups")
+    if not Group.objects.filter(name="Relecteur").exists():
+        contributor = groups.permissions(Permission, groups.CONTRIBUTOR)
+        Group.objects.create(name="Contributeur").permissions.set(contributor)
+        Group.objects.create(name="Relecteur").permissions.set(
+            contributor + groups.permissions(Permission, groups.REVIEWER)
+        )
+    return {group.name: group for group in Group.objects.all()}

@@ -3,7 +3,6 @@ draft, preview it, publish it, and find it in the directory with the counts upda
 
 import re
 
-from django.contrib.auth.models import Group
 from PIL import Image
 from playwright.sync_api import expect
 
@@ -20,7 +19,7 @@ def kind_count(page, site, kind):
 
 
 def test_an_editor_adds_a_place_with_a_photo_previews_the_draft_and_publishes_it(
-    browser, page, site, django_user_model, tmp_path, settings, make_territory
+    browser, page, site, django_user_model, tmp_path, settings, make_territory, editor_groups
 ):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.SERVE_MEDIA = True
@@ -30,7 +29,7 @@ def test_an_editor_adds_a_place_with_a_photo_previews_the_draft_and_publishes_it
     editor = django_user_model.objects.create_user(
         "relectrice", "relectrice@example.org", "motdepasse", is_staff=True
     )
-    editor.groups.add(Group.objects.get(name="Relecteur"))
+    editor.groups.add(editor_groups["Relecteur"])
 
     visitor = browser.new_context(locale="fr-FR")
     visitor.route(
