@@ -1,5 +1,7 @@
 from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import User
 from django.db import models
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
@@ -87,7 +89,9 @@ class SourceAdmin(HistoryAdminMixin, admin.ModelAdmin):
         (_("Summary"), {"fields": ["summary", "summary_en"]}),
     ]
     # The « + » next to a fact's source opens this short form in a popup.
-    quick_fieldsets = [(None, {"fields": ["kind", "title", "authors", "date", "url", "slug"]})]
+    quick_fieldsets = [
+        (None, {"fields": ["kind", "title", "authors", "publishers", "date", "url", "slug"]})
+    ]
 
     def _is_quick_add(self, request, obj):
         return obj is None and (IS_POPUP_VAR in request.GET or IS_POPUP_VAR in request.POST)
@@ -424,3 +428,19 @@ class LessonAdmin(ChildAdminMixin, admin.ModelAdmin):
 
 # Proposals from the public, for reviewers.
 from . import admin_proposals  # noqa: E402, F401
+
+
+class UserAdmin(BaseUserAdmin):
+    """Administrators manage accounts and their groups; only a superuser makes another
+    superuser or grants permissions one by one (an administrator could otherwise make
+    themselves superuser)."""
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += ["is_superuser", "user_permissions"]
+        return fields
+
+
+admin.site.unregister(User)
+admin.site.register(User, UserAdmin)

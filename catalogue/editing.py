@@ -162,6 +162,30 @@ def visible_or_404(request, obj):
     return obj
 
 
+def change_url(obj):
+    opts = obj._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+
+
+def changed_since(obj, version):
+    """The names of the fields of ``obj`` changed since its version ``version`` (from its
+    history; empty when that version is not recorded or only its children changed)."""
+    history = getattr(type(obj), "history", None)
+    if history is None:
+        return []
+    records = obj.history.all()
+    opened = records.filter(version=version).first()
+    latest = records.first()
+    if opened is None or latest is None or opened.pk == latest.pk:
+        return []
+    excluded = {"version"}
+    names = []
+    for change in latest.diff_against(opened, excluded_fields=excluded).changes:
+        field = type(obj)._meta.get_field(change.field)
+        names.append(f"« {field.verbose_name} »")
+    return names
+
+
 def history_url(obj):
     opts = obj._meta
     return reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[obj.pk])
@@ -272,10 +296,10 @@ class EditorialFormMixin:
         if opened == current:
             self.instance.version = current  # saving increments the locked value
             return
-        # Carry the current version from now on: saving this form again, after reading
-        # what changed, is a deliberate choice to keep this version.
-        self.data = self.data.copy()
-        self.data[self.add_prefix(VERSION_FIELD)] = str(current)
+        # The form keeps the version it was opened on: saving it again is refused again, so
+        # fields the other person changed and this form still shows as they were can never
+        # overwrite their work unseen. The editor opens the record as it is now and makes
+        # their changes there.
         change = latest_change(self.instance)
         if change is not None:
             saved = gettext("%(who)s saved this record on %(when)s, after you opened it.") % {
@@ -286,17 +310,19 @@ class EditorialFormMixin:
             }
         else:
             saved = gettext("This record was saved by someone else after you opened it.")
+        fields = changed_since(self.instance, opened)
+        if fields:
+            saved += " " + gettext("They changed: %(fields)s.") % {"fields": ", ".join(fields)}
         raise forms.ValidationError(
             format_html(
-                '{} {} <a href="{}">{}</a> {}',
+                '{} {} <a href="{}">{}</a> {} <a href="{}">{}</a>',
                 saved,
                 gettext("Your changes were not saved: they are still in the form below."),
                 history_url(self.instance),
-                gettext("See what changed in the history."),
-                gettext(
-                    "To keep your version instead, check it and save again; to keep theirs, "
-                    "reload the page."
-                ),
+                gettext("See what changed in the history,"),
+                gettext("then"),
+                change_url(self.instance),
+                gettext("open the record as it is now and make your changes there."),
             ),
             code="stale",
         )
@@ -316,11 +342,15 @@ class UnixNewlinesField(forms.CharField):
 
 
 class PlainNewlinesMixin:
-    """Long texts (TextField) are edited through UnixNewlinesField."""
+    """Form fields that read what people type: long texts (TextField) through
+    UnixNewlinesField, and numbers in the French way too (« 12,5 », shown as typed) rather
+    than through a number input, which some browsers silently turn into « 125 »."""
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if isinstance(db_field, models.TextField) and not db_field.choices:
             kwargs.setdefault("form_class", UnixNewlinesField)
+        if isinstance(db_field, models.DecimalField):
+            kwargs.setdefault("localize", True)
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
@@ -532,7 +562,7 @@ class HistoryAdminMixin(VersionLockAdminMixin, SimpleHistoryAdmin):
 class CreatedByMeFilter(admin.SimpleListFilter):
     """A contributor's own records, in one click."""
 
-    title = _("created by")
+    title = _("author of the record")
     parameter_name = "mine"
 
     def lookups(self, request, model_admin):

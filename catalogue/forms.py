@@ -60,11 +60,12 @@ class AliasesField(forms.CharField):
                     data = None
                 if isinstance(data, list) and all(isinstance(item, str) for item in data):
                     lines = data
-        names, seen = [], set()
+        # Repeats go, but not names that differ by their capitals only: the sources write
+        # « L'INKUB » and « L'Inkub », and search matches both forms.
+        names = []
         for line in lines:
             name = " ".join(line.split())
-            if name and name.casefold() not in seen:
-                seen.add(name.casefold())
+            if name and name not in names:
                 names.append(name)
         return names
 
@@ -148,8 +149,8 @@ class NearDuplicateMixin:
 
 PLACE_HELP = {
     "slug": _(
-        "The end of the page's address (/lieux/<slug>/): lower-case letters, digits and "
-        "hyphens, filled in from the name."
+        "The end of the page's address (/lieux/name-of-the-place/): lower-case letters, "
+        "digits and hyphens, filled in from the name."
     ),
     "kinds": _("Tick every kind that fits: a place can be a tiers-lieu and a fab lab."),
     "editorial_status": _("A new place is a draft: only editors see it until it is published."),
@@ -177,7 +178,7 @@ PLACE_HELP = {
     "address": _("Street address, as the place gives it."),
     "latitude": _("Decimal degrees between −90 and 90, e.g. 44.72604 (north is positive)."),
     "longitude": _("Decimal degrees between −180 and 180, e.g. 5.02186 (east is positive)."),
-    "image_credit": _("Who took the image, and its licence: « Photo : Marie Dupont, CC BY »."),
+    "image_credit": _("Who took the image, and its licence: « Marie Dupont, CC BY »."),
     "summary": _(
         "In your own words, not copied from a source: what the place is and does, in two "
         "to five sentences."
@@ -519,7 +520,7 @@ class SourceQuickForm(SourceForm):
     class Meta:
         model = Source
         formfield_callback = staticmethod(https_formfield)
-        fields = ["kind", "title", "authors", "date", "url", "slug"]
+        fields = ["kind", "title", "authors", "publishers", "date", "url", "slug"]
         help_texts = SOURCE_FIELD_HELP
         labels = {"authors": _("Author(s) or people interviewed")}
 

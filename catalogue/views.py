@@ -9,7 +9,7 @@ from django.views.generic import DetailView, ListView
 from .editing import visible_or_404, with_last_modified
 from .facets import build_facets
 from .filters import PlaceFilter
-from .models import Place, Source, Territory
+from .models import PUBLIC_STATUSES, Place, Source, Territory
 from .search import highlight, ranked_hits
 
 PAGE_SIZES = (20, 50, 100)
@@ -192,19 +192,34 @@ def territory_detail(request, slug):
     return render(request, directory_template(request, "catalogue/territory_detail.html"), context)
 
 
+def public_sources():
+    """Sources a visitor may see: the documents, and any other source (an interview, a
+    visit…) once a published place or case study cites it. An interview cited only by a
+    draft names people who have not been published yet."""
+    return Source.objects.filter(
+        Q(kind__in=Source.DOCUMENT_KINDS)
+        | Q(places__editorial_status__in=PUBLIC_STATUSES)
+        | Q(case_studies__editorial_status__in=PUBLIC_STATUSES)
+    ).distinct()
+
+
 class SourceListView(ListView):
-    queryset = Source.objects.annotate(
-        place_count=Count("places", filter=Q(places__editorial_status="published"), distinct=True),
-        case_count=Count(
-            "case_studies", filter=Q(case_studies__editorial_status="published"), distinct=True
-        ),
-    )
     template_name = "catalogue/source_list.html"
+
+    def get_queryset(self):
+        return Source.objects.filter(pk__in=public_sources().values("pk")).annotate(
+            place_count=Count(
+                "places", filter=Q(places__editorial_status="published"), distinct=True
+            ),
+            case_count=Count(
+                "case_studies", filter=Q(case_studies__editorial_status="published"), distinct=True
+            ),
+        )
 
 
 class SourceDetailView(DetailView):
     def get_queryset(self):
-        return Source.objects.prefetch_related(
+        return Source.objects.filter(pk__in=public_sources().values("pk")).prefetch_related(
             Prefetch("places", queryset=Place.objects.published().for_listing()),
             Prefetch("case_studies", queryset=published_case_studies()),
         )

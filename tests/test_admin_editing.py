@@ -106,17 +106,19 @@ def interview(corpus):
 
 
 def test_aliases_typed_one_per_line_are_stored_as_a_list_and_shown_back_one_per_line(editor):
-    aliases = "La Fabrique\n\n  Fabrique  du Vigan \nla fabrique\n"
+    # Blank lines and exact repeats go; a name in other capitals is another spelling the
+    # sources use (« SAMOA » and « Samoa »), and stays.
+    aliases = "La Fabrique\n\n  Fabrique  du Vigan \nLa Fabrique\nLA FABRIQUE\n"
     response = editor.post(reverse("admin:catalogue_place_add"), place_data(aliases=aliases))
     assert response.status_code == 302, response.context["adminform"].form.errors
     place = Place.objects.get(slug="la-fabrique-du-vigan")
-    assert place.aliases == ["La Fabrique", "Fabrique du Vigan"]
+    assert place.aliases == ["La Fabrique", "Fabrique du Vigan", "LA FABRIQUE"]
     assert place.editorial_status == Place.EditorialStatus.DRAFT
     page = editor.get(reverse("admin:catalogue_place_change", args=[place.pk]))
     textarea = re.search(
         r'<textarea name="aliases"[^>]*>(.*?)</textarea>', page.content.decode(), re.S
     )
-    assert html.unescape(textarea.group(1)).strip() == "La Fabrique\nFabrique du Vigan"
+    assert html.unescape(textarea.group(1)).strip() == "La Fabrique\nFabrique du Vigan\nLA FABRIQUE"
 
 
 def test_kinds_and_services_are_checkboxes_and_the_territory_an_autocomplete(editor):
@@ -205,6 +207,23 @@ def test_a_figure_from_an_interview_saves_without_a_section_and_becomes_the_head
     assert figure.section == ""
     assert figure.headline is True
     assert "est désormais la valeur de référence" in page_text(response)
+
+
+def test_numbers_are_typed_the_french_way_and_shown_back_so(editor, interview):
+    data = with_figures(
+        place_data(latitude="43,99", longitude="3,6"),
+        {"indicator": indicator("staff"), "value": "12,5", "source": interview.pk},
+    )
+    response = editor.post(reverse("admin:catalogue_place_add"), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    place = Place.objects.get(slug="la-fabrique-du-vigan")
+    assert place.latitude == Decimal("43.99")
+    assert Figure.objects.get(place=place).value == Decimal("12.5")
+    page = editor.get(reverse("admin:catalogue_place_change", args=[place.pk]))
+    html = page.content.decode()
+    # A text input showing the French decimal comma, not a number input.
+    assert 'name="figures-0-value" value="12,50"' in html
+    assert 'type="number" name="figures-0-value"' not in html
 
 
 def test_the_public_page_says_an_interview_figure_comes_from_the_interview(
@@ -669,3 +688,16 @@ def test_changing_a_figure_on_its_own_page_lists_the_stale_texts_too(
     text = page_text(response)
     assert "est passée de 35 % à 40 %" in text
     assert "Résumé du lieu" in text
+
+
+def test_an_interview_cited_only_by_a_draft_is_not_public_yet(client, interview, make_place):
+    draft = make_place(name="Brouillon cité", editorial_status="draft")
+    Figure.objects.create(
+        place=draft, indicator_id=indicator("surface_m2"), value=300, source=interview
+    )
+    assert interview.title not in page_text(client.get(reverse("catalogue:source-list")))
+    assert client.get(interview.get_absolute_url()).status_code == 404
+    draft.editorial_status = "published"
+    draft.save()
+    assert interview.title in page_text(client.get(reverse("catalogue:source-list")))
+    assert client.get(interview.get_absolute_url()).status_code == 200

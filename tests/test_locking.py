@@ -53,7 +53,9 @@ def test_the_second_of_two_editors_saving_a_place_is_refused_and_the_first_save_
     text = page_text(response)
     assert "Alice Martin a enregistré cette fiche le" in text
     assert "Vos modifications n'ont pas été enregistrées" in text
-    assert "Voir ce qui a changé dans l'historique." in text
+    assert "Ils ont modifié : « résumé »." in text
+    assert "Voir ce qui a changé dans l'historique," in text
+    assert "ouvrez la fiche à jour et refaites-y vos changements." in text
     history = reverse("admin:catalogue_place_history", args=[place.pk])
     assert f'href="{history}"' in response.content.decode()
     # Bob's text is still in the form he gets back.
@@ -61,12 +63,20 @@ def test_the_second_of_two_editors_saving_a_place_is_refused_and_the_first_save_
     place.refresh_from_db()
     assert place.summary == "Résumé corrigé par Alice."
 
-    # Having read what changed, Bob may deliberately keep his version by saving again.
+    # Saving the refused form again is refused again: it still shows Alice's fields as they
+    # were before her save, and would undo her work unseen.
     again = form_data(response)
     assert again["summary"] == "Résumé réécrit par Bob."
-    assert bob.post(url, again).status_code == 302
+    assert bob.post(url, again).status_code == 200
     place.refresh_from_db()
-    assert place.summary == "Résumé réécrit par Bob."
+    assert place.summary == "Résumé corrigé par Alice."
+    # Bob opens the record as it is now and makes his change there.
+    fresh = form_data(bob.get(url))
+    assert fresh["summary"] == "Résumé corrigé par Alice."
+    fresh["summary"] = "Résumé réécrit par Bob, après lecture."
+    assert bob.post(url, fresh).status_code == 302
+    place.refresh_from_db()
+    assert place.summary == "Résumé réécrit par Bob, après lecture."
 
 
 def test_a_stale_case_study_form_with_its_sections_is_refused(make_editor, make_case_study):

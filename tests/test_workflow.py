@@ -351,6 +351,17 @@ def test_an_administrator_manages_users(member):
     assert member("Relecteur").get(reverse("admin:auth_user_changelist")).status_code == 403
 
 
+def test_an_administrator_cannot_make_themselves_superuser(member):
+    administrator = member("Administrateur")
+    user = administrator.user
+    url = reverse("admin:auth_user_change", args=[user.pk])
+    data = form_data(administrator.get(url))
+    data["is_superuser"] = "on"
+    administrator.post(url, data)
+    user.refresh_from_db()
+    assert not user.is_superuser
+
+
 # Bulk actions
 
 
