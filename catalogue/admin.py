@@ -28,6 +28,7 @@ from .forms import (
     LessonForm,
     OrganisationAdminForm,
     PlaceAdminForm,
+    SharedChoicesFormSet,
     SourceForm,
     SourceQuickForm,
     TerritoryAdminForm,
@@ -138,7 +139,8 @@ class FigureInline(EditorialInlineMixin, admin.TabularInline):
     form = FigureForm
     formset = FigureInlineFormSet
     extra = 0
-    autocomplete_fields = ["indicator", "source"]
+    # Indicators and sources are few: plain selects whose options all rows share (one query
+    # each), where autocompletes would ask for each row's value.
     fields = [
         "indicator",
         "value",
@@ -155,8 +157,9 @@ class FigureInline(EditorialInlineMixin, admin.TabularInline):
 class FundingInline(EditorialInlineMixin, admin.TabularInline):
     model = Funding
     form = FundingForm
+    formset = SharedChoicesFormSet
     extra = 0
-    autocomplete_fields = ["organisation", "source"]
+    autocomplete_fields = ["organisation"]
     fields = [
         "organisation",
         "purpose",
@@ -173,8 +176,9 @@ class LessonInline(EditorialInlineMixin, admin.StackedInline):
     model = Lesson
     form = LessonForm
     fk_name = "place"
+    formset = SharedChoicesFormSet
     extra = 0
-    autocomplete_fields = ["source", "cited_places"]
+    autocomplete_fields = ["cited_places"]
     fields = [("kind", "theme"), "text", ("source", "section"), "cited_places"]
 
 

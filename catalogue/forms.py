@@ -347,7 +347,32 @@ class FigureAdminForm(FigureForm):
         return cleaned_data
 
 
-class FigureInlineFormSet(BaseInlineFormSet):
+class SharedChoicesFormSet(BaseInlineFormSet):
+    """Inline rows share the options of their small select fields (indicators, sources):
+    read once for the whole formset instead of once per row."""
+
+    shared_choice_fields = ("indicator", "source")
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        shared = self.__dict__.setdefault("_shared_choices", {})
+        for name in self.shared_choice_fields:
+            field = form.fields.get(name)
+            if field is None:
+                continue
+            if name not in shared:
+                shared[name] = list(field.choices)
+            field.choices = shared[name]
+            # The admin wraps the select (for its « + » link): the inner one renders.
+            widget = field.widget
+            while hasattr(widget, "widget"):
+                widget.choices = shared[name]
+                widget = widget.widget
+            widget.choices = shared[name]
+        return form
+
+
+class FigureInlineFormSet(SharedChoicesFormSet):
     """The figures of one place: one headline per indicator, given to the only figure of
     an indicator without a tick, and moved from one figure to another in one save."""
 

@@ -157,7 +157,7 @@ def test_a_new_place_is_a_draft_created_by_its_editor(editor):
 def test_the_source_popup_offers_a_short_form_without_document_kinds(editor):
     url = reverse("admin:catalogue_source_add") + "?_to_field=id&_popup=1"
     form = editor.get(url).context["adminform"].form
-    assert list(form.fields) == ["kind", "title", "authors", "date", "url", "slug"]
+    assert list(form.fields) == ["kind", "title", "authors", "publishers", "date", "url", "slug"]
     kinds = [value for value, _label in form.fields["kind"].choices]
     assert "interview" in kinds and "visit" in kinds and "website" in kinds
     assert "memento" not in kinds and "study" not in kinds
@@ -701,3 +701,26 @@ def test_an_interview_cited_only_by_a_draft_is_not_public_yet(client, interview,
     draft.save()
     assert interview.title in page_text(client.get(reverse("catalogue:source-list")))
     assert client.get(interview.get_absolute_url()).status_code == 200
+
+
+def test_the_place_change_page_costs_the_same_queries_with_more_figures(
+    editor, make_place, make_figure, make_source
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    place = make_place(name="Lieu aux nombreux chiffres")
+    sources = [make_source() for _ in range(3)]
+    url = reverse("admin:catalogue_place_change", args=[place.pk])
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert editor.get(url).status_code == 200
+        return len(captured)
+
+    make_figure(place, indicator="staff", source=sources[0])
+    queries()  # the first request fills per-process caches (content types, permissions)
+    few = queries()
+    for index, slug in enumerate(["users", "members", "jobs", "surface_m2", "turnover_eur"]):
+        make_figure(place, indicator=slug, source=sources[index % 3])
+    assert queries() == few

@@ -136,10 +136,20 @@ def test_a_draft_case_study_is_404_for_visitors_and_previewed_by_staff(
 def test_an_archived_place_keeps_its_page_with_a_banner_but_leaves_the_directory(
     client, make_place, make_case_study
 ):
-    place = make_place(name="Ancienne pépinière", kinds=("pepiniere",), editorial_status="archived")
+    place = make_place(
+        name="Ancienne pépinière",
+        kinds=("pepiniere",),
+        editorial_status="archived",
+        status="closed",
+    )
     response = client.get(place.get_absolute_url())
     assert response.status_code == 200
     assert "Ce lieu a fermé : sa fiche est archivée" in page_text(response)
+    # A place archived for another reason is not said to have closed.
+    other = make_place(name="Fiche retirée", editorial_status="archived", status="active")
+    text = page_text(client.get(other.get_absolute_url()))
+    assert "Cette fiche est archivée et n'est plus mise à jour." in text
+    assert "a fermé" not in text
     slugs = [p.slug for p, _n, _s in client.get(DIRECTORY, {"per_page": 100}).context["results"]]
     assert place.slug not in slugs
     # Incoming links keep working: a case study about it still links to it.
