@@ -27,6 +27,7 @@ django.setup()
 from django.db import connection, transaction  # noqa: E402
 
 from casestudies.corpus import Loader  # noqa: E402
+from casestudies.ledger import Ledger  # noqa: E402
 from casestudies.models import CaseStudy, Section  # noqa: E402
 from catalogue import versioning  # noqa: E402
 from catalogue.headlines import refresh_headlines  # noqa: E402
@@ -190,6 +191,7 @@ def refuse_unless_empty():
 def base_vocabularies():
     loader = Loader()
     loader.cache = defaultdict(dict)
+    loader.ledger = Ledger()
     with transaction.atomic():
         loader.load_vocabularies()
         loader.load_sources()

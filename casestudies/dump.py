@@ -365,16 +365,22 @@ class Dumper:
                     continue
                 prefix = f"{place.slug}|{source}|{kind[:-1]}|"
                 key = row_key(prefix, values, self.row_seen[(place.slug, source)])
-                pk = self.records.get((label_of(model), key))
-                if pk is None:
-                    continue
-                obj = model.objects.filter(pk=pk).first()
-                if obj is None:
+                if not self.patch_recorded(model, kind, item, key, self.file_source):
                     drop.append(index)
-                    continue
-                self.recorded_rows[model].add(pk)
-                self.patch_item(item, obj, kind, self.file_source)
             self.remove_items(seq, drop)
+
+    def patch_recorded(self, model, kind, item, key, source):
+        """Patch ``item`` from the row the loader recorded under ``key``; False when that
+        row was deleted in the database (the item goes)."""
+        pk = self.records.get((label_of(model), key))
+        if pk is None:
+            return True
+        obj = model.objects.filter(pk=pk).first()
+        if obj is None:
+            return False
+        self.recorded_rows[model].add(pk)
+        self.patch_item(item, obj, kind, source)
+        return True
 
     def row_values(self, kind, item, place, source):
         where = f"dump {place.slug}"
@@ -586,15 +592,8 @@ class Dumper:
         for index, item in enumerate(seq or []):
             values = self.lesson_values(item, None, self.pk(Source, source))
             key = row_key(f"case:{case.slug}|lesson|", values, seen)
-            pk = self.records.get((label_of(Lesson), key))
-            if pk is None:
-                continue
-            obj = Lesson.objects.filter(pk=pk).first()
-            if obj is None:
+            if not self.patch_recorded(Lesson, "lessons", item, key, source):
                 drop.append(index)
-                continue
-            self.recorded_rows[Lesson].add(pk)
-            self.patch_item(item, obj, "lessons", source)
         if seq is not None:
             self.remove_items(seq, drop)
 
