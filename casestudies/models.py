@@ -109,7 +109,11 @@ class CaseStudy(NaturalKeyMixin, Versioned, models.Model):
     search_folded = models.TextField(blank=True, editable=False)
 
     objects = CaseStudyQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["updated_at", "search_folded"])
+    history = HistoricalRecords(
+        verbose_name=_("case study version"),
+        verbose_name_plural=_("case study versions"),
+        excluded_fields=["updated_at", "search_folded"],
+    )
 
     class Meta:
         ordering = ["title"]
@@ -144,7 +148,9 @@ class Section(Versioned, models.Model):
     heading = models.CharField(_("heading"), max_length=300)
     body = models.TextField(_("body (Markdown)"))
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(
+        verbose_name=_("section version"), verbose_name_plural=_("section versions")
+    )
 
     class Meta:
         ordering = ["case_study", "order"]
@@ -181,7 +187,10 @@ class ComparisonTable(NaturalKeyMixin, Versioned, models.Model):
     checked_on = models.DateField(_("last checked against its source"), null=True, blank=True)
 
     objects = SlugManager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(
+        verbose_name=_("comparison table version"),
+        verbose_name_plural=_("comparison table versions"),
+    )
 
     class Meta:
         ordering = ["title"]

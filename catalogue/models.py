@@ -114,7 +114,9 @@ class Source(NaturalKeyMixin, Versioned, models.Model):
     checked_on = models.DateField(_("last checked on"), null=True, blank=True)
 
     objects = SlugManager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(
+        verbose_name=_("source version"), verbose_name_plural=_("source versions")
+    )
 
     class Meta:
         ordering = ["slug"]
@@ -341,7 +343,9 @@ class Organisation(NaturalKeyMixin, Versioned, models.Model):
     website = models.URLField(_("website"), blank=True)
 
     objects = SlugManager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(
+        verbose_name=_("organisation version"), verbose_name_plural=_("organisation versions")
+    )
 
     class Meta:
         ordering = ["name"]
@@ -539,6 +543,8 @@ class Place(NaturalKeyMixin, Versioned, models.Model):
 
     objects = PlaceQuerySet.as_manager()
     history = HistoricalRecords(
+        verbose_name=_("place version"),
+        verbose_name_plural=_("place versions"),
         excluded_fields=[
             "updated_at",
             "headline_investment",
@@ -795,7 +801,9 @@ class Figure(SourcedMixin, Versioned, models.Model):
         help_text=_("The value shown first and used for sorting and filtering."),
     )
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(
+        verbose_name=_("figure version"), verbose_name_plural=_("figure versions")
+    )
 
     class Meta:
         ordering = ["place", "indicator__position", "-headline", "year", "pk"]
@@ -867,7 +875,9 @@ class Funding(SourcedMixin, Versioned, models.Model):
     period = models.CharField(_("period"), max_length=60, blank=True)
     label = models.CharField(_("label"), max_length=400, blank=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(
+        verbose_name=_("funding version"), verbose_name_plural=_("funding versions")
+    )
 
     class Meta:
         ordering = ["place", "purpose", "-amount_eur", "pk"]
@@ -942,7 +952,11 @@ class Lesson(SourcedMixin, Versioned, models.Model):
     # Lower-case, accent-free copy of the text: what the lessons library search matches.
     text_folded = models.TextField(blank=True, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["text_folded"])
+    history = HistoricalRecords(
+        verbose_name=_("lesson version"),
+        verbose_name_plural=_("lesson versions"),
+        excluded_fields=["text_folded"],
+    )
 
     class Meta:
         ordering = ["kind", "theme", "pk"]

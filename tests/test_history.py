@@ -246,6 +246,9 @@ def test_every_kind_of_record_is_restored_through_its_version_page(camille, mode
     )
     page = camille.get(url)
     assert page.status_code == 200
+    # The page names the version in French, not « Historical chiffres ».
+    assert "Historical" not in page_text(page)
+    assert "version" in page_text(page).lower()
     response = camille.post(url, form_data(page))
     assert response.status_code == 302, response.context["adminform"].form.errors
     latest = obj.history.latest()
