@@ -6,8 +6,13 @@ accent-insensitively, with punctuation and the PDF's line breaks ignored. Text b
 « » or “ ” quotes is left out, so short quoted names and titles stay allowed.
 
 Run as ``python -m catalogue.prose FILE.yaml ...`` to check corpus files while writing them.
+
+The source documents are not part of the repository (only what we wrote is): their text is
+read from the folder named by INNOVPLACES_SOURCE_TEXTS, by default ``../shared/seeds/``
+beside the checkout.
 """
 
+import os
 import re
 import sys
 from functools import cache
@@ -16,7 +21,17 @@ from pathlib import Path
 from catalogue.text import fold
 
 RUN_LENGTH = 12
-SOURCE_TEXTS = Path(__file__).resolve().parent.parent / "fixtures" / "source_texts"
+SOURCE_TEXTS = Path(
+    os.environ.get(
+        "INNOVPLACES_SOURCE_TEXTS",
+        Path(__file__).resolve().parent.parent.parent / "shared" / "seeds",
+    )
+)
+
+
+def source_texts_available(directory=SOURCE_TEXTS):
+    return any(Path(directory).glob("*.txt"))
+
 
 _QUOTED = re.compile(r"«[^»]*»|“[^”]*”")
 # A word cut by a hyphen at the end of a PDF line: "clus-\nters".
@@ -66,6 +81,12 @@ def strings_in(data, path=""):
 def main(argv):
     import yaml
 
+    if not source_texts_available():
+        print(
+            f"No source texts in {SOURCE_TEXTS}: set INNOVPLACES_SOURCE_TEXTS to the folder "
+            "holding the documents' text files. Nothing was checked."
+        )
+        return 2
     problems = 0
     for name in argv:
         data = yaml.safe_load(Path(name).read_text(encoding="utf-8"))
