@@ -361,8 +361,6 @@ class Dumper:
             for index, item in enumerate(seq):
                 source = item.get("source") or self.file_source
                 values = self.row_values(kind, item, place, source)
-                if values is None:
-                    continue
                 prefix = f"{place.slug}|{source}|{kind[:-1]}|"
                 key = row_key(prefix, values, self.row_seen[(place.slug, source)])
                 if not self.patch_recorded(model, kind, item, key, self.file_source):

@@ -170,7 +170,7 @@ class Ledger:
 
     # -- public ----------------------------------------------------------------------------
 
-    def write(self, model, key, values, *, lookup=None, match=None, on_create=None):
+    def write(self, model, key, values, *, lookup=None, match=None):
         """Make the record named ``key`` hold ``values`` (field name → value; many-to-many
         as an iterable of pks), unless someone changed it since the last load.
 
@@ -201,8 +201,6 @@ class Ledger:
                     Conflict(Conflict.DELETED, model, key, self.describe_key(values, key))
                 )
             obj = model(**(lookup or {}))
-            if on_create:
-                on_create(obj)
             return self.apply(obj, model, key, values, wanted, created=True)
 
         current = snapshot(obj, wanted)
@@ -249,14 +247,12 @@ class Ledger:
                 return candidate
         return None
 
-    def finish_group(self, model, prefix, *, keep=lambda key: False):
+    def finish_group(self, model, prefix):
         """Rows the loader wrote under ``prefix`` that the corpus no longer has: delete the
         untouched ones, keep (and report) those someone changed since."""
         label = label_of(model)
         for (record_label, key), record in list(self.records.items()):
             if record_label != label or not key.startswith(prefix) or (label, key) in self.seen:
-                continue
-            if keep(key):
                 continue
             self.retire(model, key, record)
 
