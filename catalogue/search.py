@@ -1,158 +1,779 @@
-"""Full-text search over places.
+"""Full-text search over places, with the same rules on PostgreSQL and SQLite.
 
-Each place carries a search document (title: name and aliases; body: kinds, services,
-territories, carrier, summary, lessons and the text of its case studies), rebuilt by
-`reindex`. PostgreSQL matches it with its French configuration on accent-folded text and
-ranks by relevance; SQLite, the local default, matches every query word (folded, plural
-endings dropped) in an accent-free copy.
+A place's search document holds what is about that place, in four weights:
+
+- A: its name and aliases;
+- B: its territory chain (quartier or commune up to the région);
+- C: its own text: kinds, services, carrier, setting as stated, summaries, the labels of
+  its figures, its lessons, and its own monographs (the case studies whose only place, or
+  main place, it is);
+- D: in cross-case texts (syntheses, expert views, comparison tables, case studies of
+  several places, lessons citing it), only the passages that name it.
+
+A query means all its words (« tiers lieu »): a word matches its French stem, and two
+neighbouring words also match as one (« fab lab » finds « FabLab », « Ecodomaine » finds
+« Eco-Domaine »). "Quoted words" must follow each other and -word excludes. When nothing
+matches, each word that is not a word of a name or territory is also tried as the closest
+such words (trigram similarity, as pg_trgm computes it): small typos find the place.
+
+Results are ranked, on both databases: places whose name or alias matches the whole query
+first, then places located in a territory the query names, then the rest by relevance
+(PostgreSQL's ts_rank, SQLite's bm25, both weighting A to D). Each result can show a
+snippet of its own text with the matched words marked, computed here, in Python.
+
+PostgreSQL matches a weighted tsvector (French configuration on folded text, GIN index);
+names and territories' words live in `SearchWord` with a trigram index. SQLite matches an
+FTS5 table (`unicode61 remove_diacritics 2`) of the same four columns stemmed with the same
+French Snowball stemmer; `reindex` keeps both in sync.
 """
 
+import functools
 import hashlib
+import json
 import re
+from dataclasses import dataclass, field
 
-from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.apps import apps
 from django.db import connection
-from django.db.models import Case, F, IntegerField, Prefetch, Value, When
+from django.db.models import FloatField, Prefetch
+from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from . import versioning
-from .models import Lesson, Place, PlaceSearch
-from .text import fold
+from .models import Lesson, Place, PlaceSearch, PlaceSearchText, SearchWord
+from .text import STOPWORDS, compounds, joinable, normalize, similarity, stem, words
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 12
-_WORD = re.compile(r"\w+", re.UNICODE)
+WEIGHTS = "ABCD"
+FTS_TABLE = "catalogue_placesearch_fts"
+# SQLite's bm25 column weights, in the ratio of PostgreSQL's ts_rank weights (A 1, B 0.4,
+# C 0.2, D 0.1).
+BM25_WEIGHTS = "10.0, 4.0, 2.0, 1.0"
+# A misspelt word is tried as the (at most) three name or territory words this similar.
+FUZZY_SIMILARITY = 0.5
+FUZZY_CANDIDATES = 3
+FUZZY_MIN_LENGTH = 4
+SNIPPET_WORDS = 25
+# Changes with the way documents are built: every document is then rebuilt.
+DOCUMENT_VERSION = "2"
 
-
-def stem(word):
-    """A crude French stem for the SQLite fallback and highlighting: drop plural endings."""
-    if len(word) > 4 and word.endswith("aux"):
-        return word[:-3] + "a"
-    if len(word) > 3 and word[-1] in "sx":
-        return word[:-1]
-    return word
-
-
-def query_terms(query):
-    """Folded, stemmed words of a query, without one-letter words, at most MAX_TERMS."""
-    words = [stem(w) for w in _WORD.findall(fold(query)) if len(w) > 1]
-    return list(dict.fromkeys(words))[:MAX_TERMS]
+_CHUNK = re.compile(r'(-?)"([^"]*)"?|(-?)([^\s"]+)')
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+_PARAGRAPH = re.compile(r"\n\s*\n")
+_NAME_HEAD = re.compile(r"\s*(?:[,:;]|\s[—–-]\s)")
+_PARENTHESES = re.compile(r"\(([^)]*)\)")
+_SENTENCE = re.compile(r"(?<=[.!?…])\s+")
+# A Markdown line that starts a block of its own (list item, table row, heading); other
+# line breaks are soft, inside a sentence.
+_BLOCK_LINE = re.compile(r"\n(?=\s*(?:[-*+|#]|\d+[.)])\s)")
 
 
 def is_postgresql():
     return connection.vendor == "postgresql"
 
 
-def french_query(query):
-    """The query as PostgreSQL web-search syntax, accents folded like the documents."""
-    return SearchQuery(fold(query), config="french", search_type="websearch")
+# ------------------------------------------------------------------ queries
 
 
-def matching_documents(query):
-    """The search documents (``PlaceSearch``) that match ``query``."""
-    terms = query_terms(query)
-    documents = PlaceSearch.objects.all()
-    if not terms:
-        return documents.none()
-    if is_postgresql():
-        return documents.filter(vector=french_query(query))
-    for term in terms:
-        documents = documents.filter(folded__contains=term)
-    return documents
+@dataclass
+class Query:
+    """A parsed query: every group must match (a group matches when one of its words
+    does), every phrase too, and no excluded phrase may."""
+
+    groups: list = field(default_factory=list)
+    phrases: list = field(default_factory=list)
+    excluded: list = field(default_factory=list)
+    corrected: bool = False  # typos were tried
+    resolved: bool = False  # as it is run (see `resolve`)
+
+    def __bool__(self):
+        return bool(self.groups or self.phrases)
+
+    def terms(self):
+        """Groups, and each word of a phrase as a group of its own."""
+        return self.groups + [(word,) for phrase in self.phrases for word in _kept(phrase)]
+
+    def stems(self):
+        """The stems a matched word has (for highlighting)."""
+        return {stem(word) for group in self.terms() for word in group}
 
 
-def hits(query):
-    """The ids of the places matching ``query``, as a queryset of place ids."""
-    return matching_documents(query).values("place_id")
+def _kept(phrase):
+    """The words of a phrase that count: not one-letter or stop words."""
+    return tuple(w for w in phrase if w not in STOPWORDS and len(w) > 1)
 
 
-def ranked_hits(query):
-    """{place id: relevance} for the places matching ``query``, in one query.
+def parse(text):
+    """The `Query` a visitor typed (at most MAX_TERMS words; one-letter and stop words
+    are left out, as PostgreSQL's French configuration does). Phrases keep every word:
+    stop words count in their spacing."""
+    if isinstance(text, Query):
+        return text
+    query = Query()
+    sequence = []  # the plain words in order, stop words included, for compounds
+    for match in _CHUNK.finditer((text or "")[:MAX_QUERY_LENGTH]):
+        quoted = match.group(2) is not None
+        negative = match.group(1 if quoted else 3) == "-"
+        chunk = words(match.group(2) if quoted else match.group(4))
+        kept = _kept(chunk)
+        if not kept:
+            continue
+        if negative:
+            query.excluded.append(tuple(chunk))
+        elif quoted and len(kept) > 1:
+            query.phrases.append(tuple(chunk))
+        else:
+            sequence += chunk
+    for i, word in enumerate(sequence):
+        if word in STOPWORDS or len(word) < 2:
+            continue
+        alternatives = [word]
+        if i > 0 and joinable(sequence[i - 1], word):
+            alternatives.append(normalize(sequence[i - 1] + word))
+        if i + 1 < len(sequence) and joinable(word, sequence[i + 1]):
+            alternatives.append(normalize(word + sequence[i + 1]))
+        group = tuple(dict.fromkeys(alternatives))
+        if group not in query.groups:
+            query.groups.append(group)
+    query.groups = query.groups[:MAX_TERMS]
+    query.phrases = query.phrases[: max(0, MAX_TERMS - len(query.groups))]
+    return query
 
-    PostgreSQL ranks with its own ts_rank (name and aliases weigh most); SQLite puts the
-    places whose name holds the first word first.
-    """
-    terms = query_terms(query)
-    if not terms:
+
+# SQLite: FTS5 query strings over stems.
+
+
+def _fts_word(word):
+    return f'"{stem(word)}"'
+
+
+def _fts_group(group):
+    return "(" + " OR ".join(dict.fromkeys(_fts_word(w) for w in group)) + ")"
+
+
+def _fts_phrase(phrase):
+    # The FTS5 table holds no stop words: the phrase's other words follow each other.
+    return '"' + " ".join(stem(w) for w in phrase if w not in STOPWORDS) + '"'
+
+
+def fts_expression(query):
+    parts = [_fts_group(g) for g in query.groups] + [_fts_phrase(p) for p in query.phrases]
+    expression = " AND ".join(parts)
+    for phrase in query.excluded:
+        expression = f"({expression}) NOT {_fts_phrase(phrase)}"
+    return expression
+
+
+def fts_name_expression(query):
+    """All of the query within names and aliases."""
+    return "{title} : (" + " AND ".join(_fts_group(g) for g in query.terms()) + ")"
+
+
+def fts_place_expression(query):
+    """Any word of the query within the territories."""
+    return "{locality} : (" + " OR ".join(_fts_group(g) for g in query.terms()) + ")"
+
+
+# PostgreSQL: tsquery expressions (SQL, parameters) over folded words it stems itself.
+
+
+def _ts_text(groups, weight=""):
+    suffix = f":{weight}" if weight else ""
+    return " & ".join(
+        "(" + " | ".join(f"{word}{suffix}" for word in group) + ")" for group in groups
+    )
+
+
+def ts_expression(query):
+    """The whole query as a tsquery SQL expression and its parameters."""
+    parts, params = [], []
+    if query.groups:
+        parts.append("to_tsquery('french', %s)")
+        params.append(_ts_text(query.groups))
+    for phrase in query.phrases:
+        parts.append("phraseto_tsquery('french', %s)")
+        params.append(" ".join(phrase))
+    for phrase in query.excluded:
+        parts.append("!! phraseto_tsquery('french', %s)")
+        params.append(" ".join(phrase))
+    return "(" + " && ".join(parts) + ")", params
+
+
+def ts_name_text(query):
+    return _ts_text(query.terms(), "A")
+
+
+def ts_place_text(query):
+    return " | ".join(f"({_ts_text([group], 'B')})" for group in query.terms())
+
+
+# ------------------------------------------------------------------ matching
+
+
+class Hits(dict):
+    """{place id: sort key} (higher first), with the query as resolved (typos corrected)."""
+
+    query = None
+
+
+def _match(query):
+    """[(place id, named, located, relevance)] for the places matching ``query``."""
+    if not query:
+        return []
+    with connection.cursor() as cursor:
+        if is_postgresql():
+            expression, params = ts_expression(query)
+            cursor.execute(
+                f"""
+                SELECT s.place_id, s.vector @@ q.named, s.vector @@ q.located,
+                       ts_rank(s.vector, q.query)
+                FROM {PlaceSearch._meta.db_table} AS s,
+                     (SELECT {expression} AS query,
+                             to_tsquery('french', %s) AS named,
+                             to_tsquery('french', %s) AS located) AS q
+                WHERE s.vector @@ q.query
+                """,
+                [*params, ts_name_text(query), ts_place_text(query)],
+            )
+        else:
+            cursor.execute(
+                f"""
+                SELECT {FTS_TABLE}.rowid,
+                       {FTS_TABLE}.rowid IN (SELECT rowid FROM {FTS_TABLE}
+                                             WHERE {FTS_TABLE} MATCH %s),
+                       {FTS_TABLE}.rowid IN (SELECT rowid FROM {FTS_TABLE}
+                                             WHERE {FTS_TABLE} MATCH %s),
+                       -bm25({FTS_TABLE}, {BM25_WEIGHTS})
+                FROM {FTS_TABLE}
+                JOIN {PlaceSearch._meta.db_table} AS s ON s.place_id = {FTS_TABLE}.rowid
+                WHERE {FTS_TABLE} MATCH %s
+                """,
+                [fts_name_expression(query), fts_place_expression(query), fts_expression(query)],
+            )
+        return cursor.fetchall()
+
+
+def _exists(query):
+    if not query:
+        return False
+    sql, params = _matching_ids_sql(query)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} LIMIT 1", params)
+        return cursor.fetchone() is not None
+
+
+def similar_words(targets):
+    """{word: [the name or territory words most similar to it, best first]}: pg_trgm on
+    PostgreSQL (trigram index), the same similarity computed here on SQLite."""
+    targets = sorted(set(targets))
+    if not targets:
         return {}
-    documents = matching_documents(query)
+    found = {word: [] for word in targets}
     if is_postgresql():
-        rank = SearchRank(F("vector"), french_query(query))
-        return dict(documents.values_list("place_id", rank))
-    rows = documents.values_list("place_id", "place__name")
-    return {pk: 1 if terms[0] in fold(name) else 0 for pk, name in rows}
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                SELECT t.target, w.word
+                FROM unnest(%s::text[]) AS t(target)
+                CROSS JOIN LATERAL (
+                    SELECT word, similarity(word, t.target) AS score
+                    FROM {SearchWord._meta.db_table}
+                    WHERE word %% t.target AND similarity(word, t.target) >= %s
+                    ORDER BY score DESC, word
+                    LIMIT %s
+                ) AS w
+                """,
+                [targets, FUZZY_SIMILARITY, FUZZY_CANDIDATES],
+            )
+            for target, word in cursor.fetchall():
+                found[target].append(word)
+        return found
+    lexicon = list(SearchWord.objects.values_list("word", flat=True))
+    for target in targets:
+        scored = sorted((-similarity(word, target), word) for word in lexicon)
+        found[target] = [
+            word for score, word in scored[:FUZZY_CANDIDATES] if -score >= FUZZY_SIMILARITY
+        ]
+    return found
 
 
-def search(queryset, query):
-    """Places matching ``query``, annotated with `rank` (higher is more relevant)."""
-    terms = query_terms(query)
-    if not terms:
-        return queryset.none().annotate(rank=Value(0, output_field=IntegerField()))
+def corrected(query):
+    """``query`` with each word that is no name or territory word also tried as the
+    closest ones; None when there is nothing to correct."""
+    targets = [g[0] for g in query.groups if len(g[0]) >= FUZZY_MIN_LENGTH]
+    candidates = similar_words(targets)
+    groups, changed = [], False
+    for group in query.groups:
+        closest = candidates.get(group[0], [])
+        if closest and group[0] not in closest:
+            group = tuple(dict.fromkeys([*group, *closest]))
+            changed = True
+        groups.append(group)
+    if not changed:
+        return None
+    return Query(groups, query.phrases, query.excluded, corrected=True, resolved=True)
+
+
+def resolve(text):
+    """The query to run: as typed, or with its typos corrected when nothing matches."""
+    query = parse(text)
+    if not query or query.resolved:
+        return query
+    if not _exists(query):
+        query = corrected(query) or query
+    query.resolved = True
+    return query
+
+
+def ranked_hits(text):
+    """{place id: sort key} for the places matching the query, in one query (two more
+    when nothing matches and typos are tried). Sort by the key, highest first: name or
+    alias matches, then places in a territory the query names, then relevance."""
+    query = parse(text)
+    rows = _match(query)
+    if not rows and query and not query.resolved:
+        query = corrected(query) or query
+        if query.corrected:
+            rows = _match(query)
+    query.resolved = True
+    hits = Hits(
+        (pk, (bool(named), bool(located), float(relevance or 0)))
+        for pk, named, located, relevance in rows
+    )
+    hits.query = query
+    return hits
+
+
+def _matching_ids_sql(query):
+    """(SQL selecting the ids of the matching places, parameters)."""
     if is_postgresql():
-        ts_query = french_query(query)
-        return queryset.filter(search__vector=ts_query).annotate(
-            rank=SearchRank(F("search__vector"), ts_query)
+        expression, params = ts_expression(query)
+        return (
+            f"SELECT place_id FROM {PlaceSearch._meta.db_table} WHERE vector @@ {expression}",
+            params,
         )
-    for term in terms:
-        queryset = queryset.filter(search__folded__contains=term)
-    # Relevance on SQLite: places whose name holds the first word come first.
-    title_hits = [When(name__icontains=term, then=Value(1)) for term in terms[:1]]
-    return queryset.annotate(rank=Case(*title_hits, default=Value(0), output_field=IntegerField()))
+    return (
+        f"SELECT {FTS_TABLE}.rowid FROM {FTS_TABLE} JOIN {PlaceSearch._meta.db_table} AS s "
+        f"ON s.place_id = {FTS_TABLE}.rowid WHERE {FTS_TABLE} MATCH %s",
+        [fts_expression(query)],
+    )
+
+
+def hits(text):
+    """The ids of the places matching the query, as a queryset of `PlaceSearch` ids."""
+    query = resolve(text)
+    if not query:
+        return PlaceSearch.objects.none().values("place_id")
+    sql, params = _matching_ids_sql(query)
+    return PlaceSearch.objects.filter(place_id__in=RawSQL(sql, params)).values("place_id")
+
+
+# `search`'s rank folds `ranked_hits`' sort key into one number: name match, then place
+# match, then relevance (ts_rank stays below 1; bm25 stays far below 1000 here).
+NAMED, LOCATED = 1_000_000, 1_000
+
+
+def search(queryset, text):
+    """Places matching the query (a string or a resolved `Query`), annotated with `rank`
+    (higher first), which orders them as `ranked_hits` does."""
+    query = resolve(text)
+    if not query:
+        return queryset.none().annotate(rank=RawSQL("0.0", [], output_field=FloatField()))
+    sql, params = _matching_ids_sql(query)
+    table = queryset.model._meta.db_table
+    if is_postgresql():
+        expression, rank_params = ts_expression(query)
+        rank = RawSQL(
+            f"SELECT (vector @@ to_tsquery('french', %s))::int * {NAMED} "
+            f"+ (vector @@ to_tsquery('french', %s))::int * {LOCATED} "
+            f"+ ts_rank(vector, {expression}) FROM {PlaceSearch._meta.db_table} "
+            f'WHERE place_id = "{table}"."id"',
+            [ts_name_text(query), ts_place_text(query), *rank_params],
+            output_field=FloatField(),
+        )
+    else:
+        rank = RawSQL(
+            f"SELECT (rowid IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s))"
+            f" * {NAMED} + (rowid IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s))"
+            f" * {LOCATED} - bm25({FTS_TABLE}, {BM25_WEIGHTS}) FROM {FTS_TABLE} "
+            f'WHERE {FTS_TABLE} MATCH %s AND rowid = "{table}"."id"',
+            [fts_name_expression(query), fts_place_expression(query), fts_expression(query)],
+            output_field=FloatField(),
+        )
+    return queryset.filter(pk__in=RawSQL(sql, params)).annotate(rank=rank)
+
+
+# ------------------------------------------------------------------ highlighting
+
+
+@functools.lru_cache(maxsize=100_000)
+def _folded_word(token):
+    return (words(token) or [""])[0]
+
+
+def _carried(tokens):
+    """For each token (a word as written), the stems it matches: its own, and the one of
+    it written together with its neighbour before or after (« Fab lab » as « fablab »)."""
+    folded = [_folded_word(token) for token in tokens]
+    carried = [{stem(word)} if word else set() for word in folded]
+    for i in range(len(folded) - 1):
+        if folded[i] and joinable(folded[i], folded[i + 1]):
+            joined = stem(normalize(folded[i] + folded[i + 1]))
+            carried[i].add(joined)
+            carried[i + 1].add(joined)
+    return carried
+
+
+def _marked_positions(tokens, stems):
+    """{index: matched stems} of the tokens that match one of ``stems``."""
+    return {i: found & stems for i, found in enumerate(_carried(tokens)) if found & stems}
+
+
+def _render(text, matches, marked, start=0, end=None):
+    """HTML of ``text`` from word ``start`` to ``end``, the ``marked`` words in <mark>."""
+    end = len(matches) if end is None else end
+    if not matches:
+        return escape(text)
+    parts = []
+    last = matches[start].start() if start else 0
+    for i in range(start, end):
+        match = matches[i]
+        parts.append(escape(text[last : match.start()]))
+        word = escape(match.group(0))
+        parts.append(f"<mark>{word}</mark>" if i in marked else word)
+        last = match.end()
+    if end == len(matches):
+        parts.append(escape(text[last:]))
+    return "".join(parts)
 
 
 def highlight(text, query):
     """Escape ``text`` and wrap the words that match the query in <mark>."""
-    terms = [t for t in query_terms(query or "") if len(t) > 2]
-    if not terms:
+    text = text or ""
+    stems = parse(query).stems() if query else set()
+    if not stems:
         return escape(text)
+    matches = list(_TOKEN.finditer(text))
+    marked = _marked_positions([m.group(0) for m in matches], stems)
+    return mark_safe(_render(text, matches, marked))
 
-    def mark(match):
-        word = match.group(0)
-        if any(fold(word).startswith(term[: max(3, len(term) - 1)]) for term in terms):
-            return f"<mark>{escape(word)}</mark>"
-        return escape(word)
 
-    parts, last = [], 0
-    for match in _WORD.finditer(text):
-        parts.append(escape(text[last : match.start()]))
-        parts.append(mark(match))
-        last = match.end()
-    parts.append(escape(text[last:]))
-    return mark_safe("".join(parts))
+# The order in which passages are preferred for a snippet: the place's own text, its kinds
+# and services, what other texts say of it, then aliases and territories (on the card).
+SNIPPET_PREFERENCE = {"C": 0, "K": 1, "D": 2, "A": 3, "B": 4}
+
+
+def snippet(passages, query, length=SNIPPET_WORDS, shown=""):
+    """About ``length`` words of the passage that matches most of the query, around its
+    matched words (marked), or "" when no passage matches. ``passages``: [(weight, text)]
+    as stored, the first being the place's name (left out: the card shows it); passages
+    of the text ``shown`` beside it (the card's summary) come last."""
+    query = parse(query)
+    stems = query.stems()
+    groups = [{stem(w) for w in group} for group in query.terms()]
+    if not stems:
+        return ""
+    # A passage holds a match only if the beginning of a stem appears in it (its words
+    # written together, for compounds): most passages are left at that.
+    beginnings = {st[:4] for st in stems}
+    best = None
+    for order, (weight, text) in enumerate(passages[1:]):
+        squeezed = "".join(words(text))
+        if not any(b in squeezed for b in beginnings):
+            continue
+        matches = list(_TOKEN.finditer(text))
+        marked = _marked_positions([m.group(0) for m in matches], stems)
+        if not marked:
+            continue
+        found = set().union(*marked.values())
+        covered = sum(1 for group in groups if group & found)
+        key = (text in shown, -covered, SNIPPET_PREFERENCE.get(weight, 5), order)
+        if best is None or key < best[0]:
+            best = (key, text, matches, marked)
+    if best is None:
+        return ""
+    _key, text, matches, marked = best
+    # The window of `length` words holding the most marked words, the earliest first.
+    positions = sorted(marked)
+    start = max(0, positions[0] - 3)
+    most = -1
+    for first in positions:
+        begin = max(0, first - 3)
+        count = sum(1 for p in positions if begin <= p < begin + length)
+        if count > most:
+            most, start = count, begin
+    end = min(len(matches), start + length)
+    html = _render(text, matches, marked, start, end)
+    if start > 0:
+        html = "… " + html
+    if end < len(matches):
+        html += " …"
+    return mark_safe(html)
+
+
+def snippets(places, query, shown=None):
+    """{place id: snippet HTML} for the given places: their passages are read from their
+    `search_passages` attribute when the caller fetched it, else in one query. ``shown``:
+    {place id: text the page already shows for it}."""
+    query = parse(query)
+    shown = shown or {}
+    places = list(places)
+    if not query or not places:
+        return {}
+    rows = [(p.pk, p.search_passages) for p in places if hasattr(p, "search_passages")]
+    missing = [p.pk for p in places if not hasattr(p, "search_passages")]
+    if missing:
+        rows += PlaceSearchText.objects.filter(place_id__in=missing).values_list(
+            "place_id", "passages"
+        )
+    return {pk: snippet(passages or [], query, shown=shown.get(pk, "")) for pk, passages in rows}
+
+
+# ------------------------------------------------------------------ documents
+
+
+def _case_study_model():
+    """Case studies live in the `casestudies` app, which depends on this one."""
+    return Place._meta.get_field("case_studies").related_model
 
 
 def places_for_indexing(queryset):
+    CaseStudy = _case_study_model()
     return queryset.select_related("territory__parent__parent__parent__parent").prefetch_related(
         "kinds",
         "services",
-        Prefetch("lessons", queryset=Lesson.objects.only("place_id", "text")),
-        "case_studies__sections",
+        "figures",
+        Prefetch("lessons", queryset=Lesson.objects.only("place_id", "text", "text_en")),
+        Prefetch("cited_in_lessons", queryset=Lesson.objects.only("place_id", "text", "text_en")),
+        Prefetch(
+            "case_studies",
+            queryset=CaseStudy.objects.prefetch_related(
+                "sections",
+                Prefetch(
+                    "places",
+                    queryset=Place.objects.select_related("territory").only(
+                        "pk", "slug", "name", "aliases", "territory__name"
+                    ),
+                ),
+            ),
+        ),
+        "comparison_rows__table",
     )
 
 
-def document(place):
-    """(title, body) of a place; follows what `places_for_indexing` fetches."""
-    title = " ".join([place.name, *place.aliases])
-    body = [
-        *(k.name for k in place.kinds.all()),
-        *(s.name for s in place.services.all()),
-        *(t.name for t in place.territory_chain()),
+def name_forms(place):
+    """The ways a text names the place, as folded word sequences: its name and aliases,
+    what comes before a comma, colon or dash in them (« Tremplin Entreprises, brasseur
+    d'entrepreneurs »), and acronyms in parentheses (« Quartier de la création (SAMOA) »)."""
+    return _name_forms(place.name, tuple(place.aliases or ()))
+
+
+@functools.lru_cache(maxsize=4096)
+def _name_forms(name, aliases):
+    forms = set()
+    for text in (name, *aliases):
+        text = text.replace("«", " ").replace("»", " ")
+        acronyms = [a for a in _PARENTHESES.findall(text) if a.strip().isupper()]
+        bare = _PARENTHESES.sub(" ", text)
+        for part in (bare, _NAME_HEAD.split(bare)[0], *acronyms):
+            form = tuple(words(part))
+            if sum(len(w) for w in form if w not in STOPWORDS) >= 3:
+                forms.add(form)
+    return frozenset(forms)
+
+
+def other_forms(place):
+    """What marks the start of another place's part of a sentence: its name forms, and
+    its territory's name (« à Nevers, … » begins L'Inkub's part)."""
+    forms = set(name_forms(place))
+    if place.territory_id:
+        forms.add(tuple(words(place.territory.name)))
+    return forms
+
+
+def _mentions(folded, forms):
+    """(first, last + 1) token positions where one of ``forms`` is written."""
+    found = []
+    for form in forms:
+        size = len(form)
+        for i in range(len(folded) - size + 1):
+            if folded[i] == form[0] and tuple(folded[i : i + size]) == form:
+                found.append((i, i + size))
+    return found
+
+
+def about(text, forms, others=()):
+    """The parts of ``text`` that are about the place: each sentence that names it (one of
+    its ``forms``); in a sentence that also names other places (``others``: their forms),
+    only the part from its name to the next other place's name (and what comes before
+    the first name, when that is the place's)."""
+    parts = []
+    blocks = [b for p in _PARAGRAPH.split(text or "") for b in _BLOCK_LINE.split(p)]
+    sentences = [s for b in blocks for s in _SENTENCE.split(" ".join(b.split()))]
+    for sentence in sentences:
+        matches = list(_TOKEN.finditer(sentence))
+        folded = [(words(m.group(0)) or [""])[0] for m in matches]
+        mine = _mentions(folded, forms)
+        if not mine:
+            continue
+        theirs = [m for other in others for m in _mentions(folded, other)]
+        # A name inside another place's longer name (« Pôle Sud » in « Pôle Sud
+        # Aquitain ») is the other place's, and the other way round.
+        mine = [
+            (a, b)
+            for a, b in mine
+            if not any(c <= a and b <= d and d - c > b - a for c, d in theirs)
+        ]
+        theirs = [(c, d) for c, d in theirs if not any(a <= c and d <= b for a, b in mine)]
+        if not mine:
+            continue
+        if not theirs:
+            parts.append(sentence.strip())
+            continue
+        starts = sorted([(a, True) for a, _b in mine] + [(c, False) for c, _d in theirs])
+        for k, (position, is_mine) in enumerate(starts):
+            if not is_mine:
+                continue
+            begin = 0 if k == 0 else position
+            end = starts[k + 1][0] if k + 1 < len(starts) else len(matches)
+            stop = matches[end].start() if end < len(matches) else len(sentence)
+            parts.append(sentence[matches[begin].start() if begin else 0 : stop].strip())
+    return [part for part in parts if part]
+
+
+def is_own_case_study(case, place):
+    """A monograph of this place alone, or whose main place it is (the one the case study
+    is named after: same slug)."""
+    if case.kind != "monograph":
+        return False
+    places = case.places.all()
+    return len(places) == 1 or case.slug == place.slug
+
+
+def _paragraphs(text):
+    return [p.strip() for p in _PARAGRAPH.split(text or "") if p.strip()]
+
+
+def _case_passages(case):
+    passages = [
+        case.title,
+        getattr(case, "title_en", ""),
+        case.tagline,
+        getattr(case, "tagline_en", ""),
+        *_paragraphs(case.summary),
+        *_paragraphs(case.summary_en),
+    ]
+    for section in case.sections.all():
+        passages += [section.heading, getattr(section, "heading_en", "")]
+        passages += _paragraphs(section.body)
+    return passages
+
+
+def document(place, cells=()):
+    """[(weight, text)] of a place, the name first; follows what `places_for_indexing`
+    fetches. ``cells``: the place's comparison-table cells. Weights: A to D as in the
+    module's docstring; K, its kinds, is indexed with C (and as compounds)."""
+    passages = [("A", place.name), *(("A", alias) for alias in place.aliases)]
+    chain = [t.name for t in place.territory_chain()]
+    if chain:
+        passages.append(("B", " · ".join(chain)))
+    kinds = ", ".join(k.name for k in place.kinds.all())
+    if kinds:
+        passages.append(("K", kinds))
+    own = [
+        ", ".join(s.name for s in place.services.all()),
         place.carrier,
         place.setting_as_stated,
-        place.summary,
-        *(lesson.text for lesson in place.lessons.all()),
+        *_paragraphs(place.summary),
+        *_paragraphs(place.summary_en),
     ]
+    for figure in place.figures.all():
+        own += [figure.label, getattr(figure, "label_en", "")]
+    for lesson in place.lessons.all():
+        own += [lesson.text, getattr(lesson, "text_en", "")]
+    cross = []  # (text, the other places it is about)
     for case in place.case_studies.all():
-        body.append(case.title)
-        body.extend(f"{s.heading} {s.body}" for s in case.sections.all())
-    return title, "\n".join(part for part in body if part)
+        if is_own_case_study(case, place):
+            own += _case_passages(case)
+        else:
+            others = [p for p in case.places.all() if p.pk != place.pk]
+            cross += [(text, others) for text in _case_passages(case)]
+    for row in place.comparison_rows.all():
+        cross += [(text, ()) for text in _paragraphs(row.table.intro)]
+    for lesson in place.cited_in_lessons.all():
+        if lesson.place_id != place.pk:
+            cross += [(lesson.text, ()), (getattr(lesson, "text_en", ""), ())]
+    passages += [("C", text) for text in own if text]
+    forms = name_forms(place)
+    seen = set()
+    for text, others in cross:
+        for part in about(text, forms, [other_forms(other) for other in others]):
+            if part not in seen:
+                seen.add(part)
+                passages.append(("D", part))
+    # The place's own cells of comparison tables (its row): what the table says of it.
+    passages += [("D", text) for text in cells if text]
+    return passages
+
+
+def columns(passages):
+    """The four columns (A to D) of a document as texts of folded words; names,
+    territories and kinds also as compounds (« fab lab » also as « fablab »; elided words
+    joined only in names: « linkub »)."""
+    texts = {weight: [] for weight in WEIGHTS}
+    for weight, text in passages:
+        column = "C" if weight == "K" else weight
+        texts[column].append(" ".join(words(text)))
+        if weight in "ABK":
+            texts[column].extend(compounds(text, elisions=weight == "A"))
+    return [" ".join(texts[weight]) for weight in WEIGHTS]
+
+
+def stemmed(column):
+    """A column's folded words as SQLite indexes them: stems, without stop words."""
+    return " ".join(stem(w) for w in column.split() if w not in STOPWORDS)
+
+
+def lexicon(passages):
+    """The name and territory words of a document (and their compounds)."""
+    found = set()
+    for weight, text in passages:
+        if weight in "AB":
+            found.update(w for w in words(text) if len(w) >= 3 and not w.isdigit())
+            found.update(compounds(text))
+    return {w[:100] for w in found}
+
+
+def _cells_by_place(place_ids):
+    """{place id: [text and note of each of its comparison-table cells]}."""
+    cells = {}
+    rows = apps.get_model("casestudies", "ComparisonCell").objects.filter(place_id__in=place_ids)
+    for place_id, text, note in rows.values_list("place_id", "text", "note"):
+        cells.setdefault(place_id, []).extend([text, note])
+    return cells
+
+
+def ensure_fts_table():
+    """Create SQLite's FTS5 table when missing (the migration creates it)."""
+    if not is_postgresql():
+        with connection.cursor() as cursor:
+            cursor.execute(FTS_CREATE)
+
+
+FTS_CREATE = (
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
+    'title, locality, body, extra, tokenize="unicode61 remove_diacritics 2")'
+)
 
 
 def reindex(queryset=None, batch_size=500):
     """Rebuild the search document of the given places (all by default); returns changes."""
+    full = queryset is None
     queryset = Place.objects.all() if queryset is None else queryset
     postgresql = is_postgresql()
+    ensure_fts_table()
     changed = 0
     pks = list(queryset.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(pks), batch_size):
@@ -160,41 +781,69 @@ def reindex(queryset=None, batch_size=500):
         current = dict(
             PlaceSearch.objects.filter(place_id__in=batch).values_list("place_id", "digest")
         )
-        stale, texts = [], []
+        cells = _cells_by_place(batch)
+        stale, texts, rows, vocabulary = [], [], [], set()
         for place in places_for_indexing(Place.objects.filter(pk__in=batch)):
-            title, body = document(place)
-            digest = hashlib.sha256(f"{title}\0{body}".encode()).hexdigest()
+            passages = document(place, cells.get(place.pk, ()))
+            serialized = json.dumps([DOCUMENT_VERSION, passages], ensure_ascii=False)
+            digest = hashlib.sha256(serialized.encode()).hexdigest()
             if current.get(place.pk) == digest:
                 continue
-            folded = "" if postgresql else fold(f"{title}\n{body}")
-            stale.append(PlaceSearch(place=place, digest=digest, folded=folded))
-            texts.append((place.pk, title, body))
+            stale.append(PlaceSearch(place=place, digest=digest))
+            texts.append(PlaceSearchText(place=place, passages=passages))
+            rows.append((place.pk, *columns(passages)))
+            vocabulary |= lexicon(passages)
         PlaceSearch.objects.bulk_create(
-            stale,
-            update_conflicts=True,
-            unique_fields=["place"],
-            update_fields=["digest", "folded"],
+            stale, update_conflicts=True, unique_fields=["place"], update_fields=["digest"]
         )
-        if texts and postgresql:
-            update_vectors(texts)
+        PlaceSearchText.objects.bulk_create(
+            texts, update_conflicts=True, unique_fields=["place"], update_fields=["passages"]
+        )
+        SearchWord.objects.bulk_create(
+            [SearchWord(word=w) for w in sorted(vocabulary)], ignore_conflicts=True
+        )
+        if rows:
+            (update_vectors if postgresql else update_fts)(rows)
         changed += len(stale)
+    if full and not postgresql:
+        with connection.cursor() as cursor:  # places deleted since
+            cursor.execute(
+                f"DELETE FROM {FTS_TABLE} WHERE rowid NOT IN "
+                f"(SELECT place_id FROM {PlaceSearch._meta.db_table})"
+            )
     if changed:
         versioning.bump()
     return changed
 
 
-def update_vectors(texts):
-    """Compute tsvectors in PostgreSQL from (place id, title, body) rows, in one statement."""
-    rows = ", ".join(["(%s::bigint, %s, %s)"] * len(texts))
-    params = [value for row in texts for value in row]
+def update_vectors(rows):
+    """Compute weighted tsvectors in PostgreSQL from (place id, A, B, C, D) rows."""
+    values = ", ".join(["(%s::bigint, %s, %s, %s, %s)"] * len(rows))
+    params = [value for row in rows for value in row]
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             UPDATE {PlaceSearch._meta.db_table} AS doc
-            SET vector = setweight(to_tsvector('french', unaccent(v.title)), 'A')
-                      || setweight(to_tsvector('french', unaccent(v.body)), 'C')
-            FROM (VALUES {rows}) AS v(place_id, title, body)
+            SET vector = setweight(to_tsvector('french', v.a), 'A')
+                      || setweight(to_tsvector('french', v.b), 'B')
+                      || setweight(to_tsvector('french', v.c), 'C')
+                      || setweight(to_tsvector('french', v.d), 'D')
+            FROM (VALUES {values}) AS v(place_id, a, b, c, d)
             WHERE doc.place_id = v.place_id
             """,
             params,
+        )
+
+
+def update_fts(rows):
+    """Replace the FTS5 rows (SQLite) of the given (place id, A, B, C, D) rows."""
+    with connection.cursor() as cursor:
+        ids = [row[0] for row in rows]
+        cursor.execute(
+            f"DELETE FROM {FTS_TABLE} WHERE rowid IN ({', '.join(['%s'] * len(ids))})", ids
+        )
+        cursor.executemany(
+            f"INSERT INTO {FTS_TABLE} (rowid, title, locality, body, extra) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            [(pk, *(stemmed(column) for column in texts)) for pk, *texts in rows],
         )

@@ -1,9 +1,11 @@
-"""What PostgreSQL's French full-text search adds over the SQLite fallback.
+"""PostgreSQL's French full-text search (SQLite follows the same rules with FTS5:
+test_search_quality.py runs on both).
 
 These tests need PostgreSQL; on CI's PostgreSQL run they fail rather than skip if the
 database is not PostgreSQL.
 """
 
+from django.db import connection
 from django.urls import reverse
 
 from catalogue.models import Place
@@ -20,8 +22,7 @@ def slugs(client, **params):
 def test_french_stemming_matches_other_word_forms(postgres, client, make_place):
     place = make_place(name="Atelier partagé", summary="Les coopératives agricoles du pays.")
     reindex(Place.objects.filter(pk=place.pk))
-    # "coopération" and "coopératives" share their French stem; a plain substring
-    # search would miss it.
+    # "coopération" and "coopératives" share their French stem.
     assert place.slug in slugs(client, q="coopération")
     assert place.slug in slugs(client, q="AGRICOLE")
 
@@ -49,3 +50,14 @@ def test_search_vector_is_stored_with_unaccented_lexemes(postgres, make_place):
     reindex(Place.objects.filter(pk=place.pk))
     vector = Place.objects.values_list("search__vector", flat=True).get(pk=place.pk)
     assert "pepinier" in vector and "é" not in vector
+
+
+def test_trigram_index_finds_misspelt_names(postgres, client, make_place):
+    place = make_place(name="Vannerie Bressane")
+    reindex(Place.objects.filter(pk=place.pk))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'catalogue_searchword_word_trgm'"
+        )
+        assert "gin_trgm_ops" in cursor.fetchone()[0]
+    assert slugs(client, q="Vanerie")[:1] == [place.slug]
