@@ -46,7 +46,7 @@ class SectionInline(EditorialInlineMixin, admin.StackedInline):
     form = SectionForm
     formset = SectionFormSet
     extra = 0
-    fields = [("order", "kind"), "heading", "body"]
+    fields = [("order", "kind"), "heading", "heading_en", "body"]
 
 
 @admin.register(CaseStudy)

@@ -242,13 +242,21 @@ class Dumper:
                 continue
             obj = model.objects.get(pk=pk)
             current = {name: getattr(obj, model._meta.get_field(name).attname) for name in fields}
+            owned = fields
             if model is Territory:
                 merged = self.territories[slug]
                 values = corpus.territory_values(merged)
                 values["parent"] = self.pk(Territory, merged.get("parent"))
+                # Codes and populations the corpus leaves out come from the national dataset
+                # (load_territories): they stay out of the corpus files.
+                owned = {
+                    name: how
+                    for name, how in fields.items()
+                    if name not in corpus.TERRITORY_DATASET_FIELDS or name in values
+                }
             else:
                 values = corpus.organisation_values(entry)
-            self.patch(entry, values, current, fields)
+            self.patch(entry, values, current, owned)
         self.remove_items(seq, drop)
 
     # -- places ----------------------------------------------------------------------------
@@ -412,6 +420,7 @@ class Dumper:
             "year": "year",
             "period": "period",
             "label": "label",
+            "label_en": "label_en",
             "headline": "headline",
             "section": "section",
             "source": "source",
@@ -430,6 +439,7 @@ class Dumper:
             "kind": "kind",
             "theme": "theme",
             "text": "text",
+            "text_en": "text_en",
             "section": "section",
             "places": "cited_places",
             "source": "source",
@@ -471,7 +481,7 @@ class Dumper:
         item["value"] = to_yaml(obj.value)
         if obj.value_max is not None:
             item["value_max"] = to_yaml(obj.value_max)
-        for name in ("year", "period", "label"):
+        for name in ("year", "period", "label", "label_en"):
             if getattr(obj, name) not in (None, ""):
                 item[name] = to_yaml(getattr(obj, name))
         if obj.headline:
@@ -494,6 +504,8 @@ class Dumper:
         item["kind"] = obj.kind
         item["theme"] = obj.theme
         item["text"] = to_yaml(obj.text)
+        if obj.text_en:
+            item["text_en"] = to_yaml(obj.text_en)
         self.cite(item, obj, source)
         cited = sorted(self.slug(Place, pk) for pk in obj.cited_places.values_list("pk", flat=True))
         if cited:
@@ -518,7 +530,9 @@ class Dumper:
             name: (name, same)
             for name in (
                 "title",
+                "title_en",
                 "tagline",
+                "tagline_en",
                 "kind",
                 "source_section",
                 "date_written",
@@ -562,14 +576,16 @@ class Dumper:
                 drop.append(position - 1)
                 continue
             wanted = corpus.section_values(item)
-            for name in ("kind", "heading", "body"):
+            for name in ("kind", "heading", "heading_en", "body"):
                 if wanted[name] != getattr(section, name):
-                    item[name] = to_yaml(getattr(section, name))
+                    set_key(item, name, getattr(section, name))
             item["_order"] = section.order
         self.remove_items(seq, drop)
         for order in sorted(sections):
             section = sections[order]
             item = CommentedMap(kind=section.kind, heading=section.heading)
+            if section.heading_en:
+                item["heading_en"] = section.heading_en
             item["body"] = to_yaml(section.body)
             item["_order"] = order
             seq.append(item)
@@ -676,7 +692,7 @@ class Dumper:
 
     def new_case_entry(self, case):
         entry = CommentedMap(slug=case.slug, title=case.title)
-        for name in ("tagline", "kind"):
+        for name in ("title_en", "tagline", "tagline_en", "kind"):
             if getattr(case, name):
                 entry[name] = to_yaml(getattr(case, name))
         entry["source"] = self.slug(Source, case.source_id)
@@ -693,10 +709,13 @@ class Dumper:
         ):
             if getattr(case, name) not in (None, ""):
                 entry[name] = to_yaml(getattr(case, name))
-        sections = [
-            CommentedMap(kind=s.kind, heading=s.heading, body=to_yaml(s.body))
-            for s in case.sections.all()
-        ]
+        sections = []
+        for s in case.sections.all():
+            section = CommentedMap(kind=s.kind, heading=s.heading)
+            if s.heading_en:
+                section["heading_en"] = s.heading_en
+            section["body"] = to_yaml(s.body)
+            sections.append(section)
         if sections:
             entry["sections"] = CommentedSeq(sections)
         return entry
@@ -814,10 +833,14 @@ def set_key(entry, key, value):
     """Set ``key`` in a corpus entry, or drop it when the value is empty."""
     if value in (None, "", []):
         entry.pop(key, None)
-    elif isinstance(value, list):
-        entry[key] = flow(value)
+        return
+    value = flow(value) if isinstance(value, list) else to_yaml(value)
+    french = key.removesuffix("_en")
+    if key not in entry and french != key and french in entry:
+        # A new translation goes right after the French it translates.
+        entry.insert(list(entry).index(french) + 1, key, value)
     else:
-        entry[key] = to_yaml(value)
+        entry[key] = value
 
 
 def dump_corpus(directory=FIXTURES_DIR, output=None):

@@ -13,7 +13,9 @@ def case_study_dict(case: CaseStudy):
     return {
         "slug": case.slug,
         "title": case.title,
+        "title_en": case.title_en,
         "tagline": case.tagline,
+        "tagline_en": case.tagline_en,
         "kind": case.kind,
         "places": sorted(place.slug for place in case.places.all()),
         "source": case.source.slug,
@@ -22,7 +24,8 @@ def case_study_dict(case: CaseStudy):
         "summary": case.summary,
         "summary_en": case.summary_en,
         "sections": [
-            {"kind": s.kind, "heading": s.heading, "body": s.body} for s in case.sections.all()
+            {"kind": s.kind, "heading": s.heading, "heading_en": s.heading_en, "body": s.body}
+            for s in case.sections.all()
         ],
     }
 

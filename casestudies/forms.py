@@ -147,6 +147,7 @@ class SectionForm(forms.ModelForm):
             "order",
             "kind",
             "heading",
+            "heading_en",
             "body",
         ]
         help_texts = {
@@ -188,8 +189,10 @@ class CaseStudyAdminForm(UniqueSlugMixin, forms.ModelForm):
         model = CaseStudy
         fields = [
             "title",
+            "title_en",
             "slug",
             "tagline",
+            "tagline_en",
             "kind",
             "places",
             "source",

@@ -238,7 +238,9 @@ def cell_as_text(cell):
             text += f"-{cell.figure.value_max.normalize():f}"
         return text
     if cell.sections:
-        return "\n\n".join(f"{case.title} — {s.heading}: {s.body}" for case, s in cell.sections)
+        return "\n\n".join(
+            f"{case.localized_title} — {s.localized_heading}: {s.body}" for case, s in cell.sections
+        )
     return cell.text
 
 

@@ -2,9 +2,11 @@ from decimal import Decimal
 
 from django import template
 from django.utils.formats import date_format, number_format
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from catalogue import images, proposals
+from catalogue.models import is_localized
 
 register = template.Library()
 
@@ -121,3 +123,12 @@ def provenance(fact):
     if fact.section:
         text = f"{text}, {fact.section}"
     return text
+
+
+@register.simple_tag
+def lang_of(obj, field):
+    """` lang="fr"` on an element showing ``field`` when English is asked for and that text
+    has no English version yet (screen readers then read it as French)."""
+    if is_localized(obj, field):
+        return ""
+    return mark_safe(' lang="fr"')
