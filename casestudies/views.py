@@ -16,6 +16,7 @@ from catalogue.models import PUBLIC_STATUSES, Figure, Lesson, Place, Setting
 from catalogue.views import COMPARE_SESSION_KEY
 
 from . import citation, pdf
+from .attribution import case_places
 from .filters import CaseStudyFilter, LessonFilter, SectionFilter
 from .models import CaseStudy, ComparisonCell, ComparisonRow, ComparisonTable, Section, SectionKind
 from .tables import (
@@ -114,19 +115,55 @@ def related_case_studies(case, limit=6):
     )
 
 
+def case_lessons(case, own_places):
+    """The case study's lessons grouped by kind, and apart, by place, the lessons about a
+    place the case study only cites (linked by an editor): never shown as its own."""
+    own_ids = {place.pk for place in own_places}
+    kinds = dict(Lesson.Kind.choices)
+    groups, others = {}, {}
+    for lesson in case.lessons.all():
+        if lesson.place_id is None or lesson.place_id in own_ids:
+            groups.setdefault(lesson.kind, []).append(lesson)
+        else:
+            others.setdefault(lesson.place_id, (lesson.place, []))[1].append(lesson)
+    return (
+        [(kinds[kind], groups[kind]) for kind in kinds if kind in groups],
+        sorted(others.values(), key=lambda pair: pair[0].name),
+    )
+
+
+def case_content(case):
+    """What the page (and the PDF) of a case study presents as its own: the places it is
+    about with their identity cards and figures, the places it only cites, and its lessons,
+    those about a cited place apart. Set as attributes of ``case``."""
+    case.own_places, case.cited_places = case_places(case)
+    # A synthesis about many places shows their names, not their identity cards.
+    case.show_identity = case.kind == CaseStudy.Kind.MONOGRAPH or len(case.own_places) < 4
+    notes = []  # every figure of an identity card gets a numbered note naming its source
+    if case.show_identity:
+        for place in case.own_places:
+            for figure in place.figures.all():
+                notes.append(figure)
+                figure.note_number = len(notes)
+    case.figure_notes = notes
+    case.lesson_groups, case.other_lessons = case_lessons(case, case.own_places)
+    return case
+
+
 def case_detail(request, slug):
     case = visible_or_404(request, get_object_or_404(case_detail_queryset(), slug=slug))
-    notes = []  # every figure of the side panel gets a numbered note naming its source
-    for place in case.places.all():
-        for figure in place.figures.all():
-            notes.append(figure)
-            figure.note_number = len(notes)
+    case_content(case)
     return render(
         request,
         "casestudies/casestudy_detail.html",
         {
             "casestudy": case,
-            "figure_notes": notes,
+            "own_places": case.own_places,
+            "cited_places": case.cited_places,
+            "show_identity": case.show_identity,
+            "lesson_groups": case.lesson_groups,
+            "other_lessons": case.other_lessons,
+            "figure_notes": case.figure_notes,
             "related": related_case_studies(case),
             "reference": citation.reference(case),
         },
@@ -135,6 +172,7 @@ def case_detail(request, slug):
 
 def case_pdf(request, slug):
     case = visible_or_404(request, get_object_or_404(case_detail_queryset(), slug=slug))
+    case_content(case)
     try:
         document = pdf.render_case_study(request, case)
     except pdf.PDFUnavailable as error:

@@ -113,7 +113,7 @@ def test_export_follows_the_catalogue_contract(export):
         for funder in place["funders"]:
             assert_shape(funder, FUNDER_FIELDS)
         for lesson in place["lessons"]:
-            assert set(lesson) == {"kind", "theme", "text"}
+            assert set(lesson) == {"kind", "theme", "text", "text_en"}
     for case in export["case_studies"]:
         assert_shape(
             case,
@@ -127,7 +127,7 @@ def test_export_follows_the_catalogue_contract(export):
             },
         )
         for section in case["sections"]:
-            assert set(section) == {"kind", "heading", "body"}
+            assert set(section) == {"kind", "heading", "heading_en", "body"}
     known_places = set(slugs)
     assert all(set(case["places"]) <= known_places for case in export["case_studies"])
 

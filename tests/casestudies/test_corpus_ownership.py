@@ -4,10 +4,8 @@ overwrites silently what someone saved, and dump_corpus writes their work back."
 import datetime
 import io
 import json
-import shutil
 from decimal import Decimal
 
-import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -25,21 +23,7 @@ from catalogue.models import (
     Source,
     Territory,
 )
-
-CREST = "fab-lab-crest"
-
-
-@pytest.fixture
-def crest(corpus):
-    return Place.objects.get(slug=CREST)
-
-
-@pytest.fixture
-def fixtures_copy(tmp_path):
-    """A copy of the corpus files that a test may change."""
-    target = tmp_path / "fixtures"
-    shutil.copytree(FIXTURES_DIR, target, ignore=shutil.ignore_patterns("source_texts"))
-    return target
+from tests.casestudies.conftest import CREST
 
 
 def load(*args, fixtures=FIXTURES_DIR):
@@ -348,7 +332,7 @@ def test_a_dump_carries_new_places_sources_territories_and_funders(crest, fixtur
     assert places_after == places_before
     assert sources_after == sources_before
     assert cases_after["fabrique-du-vigan-visite"]["sections"] == [
-        {"kind": "autre", "heading": h, "body": f"{h}."}
+        {"kind": "autre", "heading": h, "heading_en": "", "body": f"{h}."}
         for h in ["Contexte", "Services", "Modèle économique"]
     ]
     assert cases_after == cases_before

@@ -89,6 +89,23 @@ def test_monograph_page_has_toc_identity_card_sources_and_related(client, corpus
     assert list(response.context["related"])
 
 
+def test_a_case_page_shows_its_own_places_lessons_not_those_of_a_place_it_cites(client, corpus):
+    from html import unescape
+
+    case = CaseStudy.objects.get(slug="paris-mix")
+    response = client.get(case.get_absolute_url())
+    html = unescape(response.content.decode())
+    own = Lesson.objects.filter(place__slug="paris-mix")
+    cited = Lesson.objects.filter(place__slug="fontaine-o-livres")
+    assert own.count() == 7 and cited.count() == 9
+    assert all(lesson.text in html for lesson in own)
+    assert not any(lesson.text in html for lesson in cited)
+    # One identity card, Paris Mix's; Fontaine O Livres is named among the places cited.
+    assert html.count('class="identity-card"') == 1
+    assert [p.name for p in response.context["cited_places"]] == ["Fontaine O Livres"]
+    assert {f.place.slug for f in response.context["figure_notes"]} == {"paris-mix"}
+
+
 def test_citation_block_names_document_publisher_and_section(client, corpus):
     case = CaseStudy.objects.get(slug="fab-lab-crest")
     reference = client.get(case.get_absolute_url()).context["reference"]

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from casestudies.checks import problems, source_counts
+from casestudies.checks import figure_breakdowns, problems, source_counts
 
 
 class Command(BaseCommand):
@@ -21,6 +21,16 @@ class Command(BaseCommand):
             figures = row["figures"]
             detail = ", ".join(f"{slug} {n}" for slug, n in sorted(figures.items()))
             self.stdout.write(f"  figures {sum(figures.values())}: {detail or '-'}")
+        warnings = figure_breakdowns().warnings
+        if warnings:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"{len(warnings)} figure(s) to check against the source: items that do "
+                    "not add up to their printed total"
+                )
+            )
+            for line in warnings:
+                self.stdout.write(f"  - {line}")
         found = problems()
         if not found:
             self.stdout.write(self.style.SUCCESS("No record lacks required data."))
