@@ -1,0 +1,48 @@
+"""Links from the directory's filter values (and the place pages) to the glossary."""
+
+from django import template
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+
+from catalogue.glossary import term_for
+
+register = template.Library()
+
+
+@register.filter
+def glossary_link(value, name):
+    """A small link to the glossary entry that explains ``value`` of the filter ``name``
+    (« kind », « legal_form », « funder_kind », « setting »), or nothing."""
+    term = term_for(name, value)
+    if term is None:
+        return ""
+    return format_html(
+        '<a class="glossary-link" href="{url}"><span aria-hidden="true">?</span>'
+        '<span class="visually-hidden">{label}</span></a>',
+        url=term.url,
+        label=_("%(term)s in the glossary") % {"term": term.name},
+    )
+
+
+@register.filter
+def glossary_term(value, name):
+    """The glossary entry that explains ``value`` of the filter ``name``, or None."""
+    return term_for(name, value)
+
+
+@register.simple_tag
+def glossary_links(facet):
+    """For a facet shown as a drop-down (no room for a link in an option): one line of
+    links to the entries that explain its values."""
+    found = []
+    for option in facet.options:
+        term = term_for(facet.name, option.value)
+        if term is not None and term not in found:
+            found.append(term)
+    if not found:
+        return ""
+    return format_html(
+        '<p class="glossary-links">{label} {links}</p>',
+        label=_("Glossary:"),
+        links=format_html_join(", ", '<a href="{}">{}</a>', ((t.url, t.name) for t in found)),
+    )
