@@ -21,3 +21,5 @@ psql_run=(psql -h 127.0.0.1 -p "$port" -U postgres -q)
 # What autovacuum does in production: visibility map for index-only scans, statistics.
 "${psql_run[@]}" -c "VACUUM ANALYZE" innovplaces_bench
 .venv/bin/python bench/measure.py --runs "$runs"
+.venv/bin/python bench/map_data.py --runs "$runs"
+.venv/bin/python bench/measure_open_data.py --runs "$runs"

@@ -21,6 +21,7 @@ from casestudies.models import (
     ComparisonColumn,
     ComparisonRow,
     ComparisonTable,
+    CorpusRecord,
     Section,
 )
 from casestudies.search import reindex_case_studies
@@ -39,9 +40,12 @@ from catalogue.models import (
 )
 from catalogue.search import reindex
 
-from .ledger import InvalidRecord, Ledger, digest, label_of, normalize
+from .attribution import Attribution
+from .ledger import Conflict, InvalidRecord, Ledger, digest, label_of, normalize
 
 FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
+# The ledger's name for the lessons the loader linked to each case study.
+LINKS = "casestudies.casestudy.lessons"
 
 
 class CorpusError(Exception):
@@ -123,8 +127,10 @@ class DryRun(Exception):
 
 def row_key(prefix, values, seen):
     """A row's name in the ledger: its group and the fingerprint of its content, so that
-    rows keep their identity when others are added or removed around them."""
-    base = f"{prefix}{digest({k: normalize(v) for k, v in values.items()})[:16]}"
+    rows keep their identity when others are added or removed around them. A translation
+    (`*_en`) is not part of the identity: adding one updates the row in place."""
+    content = {k: normalize(v) for k, v in values.items() if not k.endswith("_en")}
+    base = f"{prefix}{digest(content)[:16]}"
     seen[base] += 1
     return base if seen[base] == 1 else f"{base}~{seen[base]}"
 
@@ -182,6 +188,8 @@ class Loader:
     def load(self):
         self.cache = defaultdict(dict)
         self.ledger = Ledger(force=self.force)
+        # Lessons the loader wrote before this load (see link_lessons).
+        self.lessons_before_load = set(self.ledger.owners[label_of(Lesson)])
         self.load_vocabularies()
         self.load_sources()
         self.load_territories()
@@ -259,13 +267,11 @@ class Loader:
                     )
                 load(entry["parent"], (*trail, slug))
                 parent = self.get(Territory, entry["parent"], entry["_where"])
-            population = entry.get("population")
-            values = territory_values(entry) | {
-                "parent": parent,
-                "population_source": sources.get(entry.get("_population_file", entry["_where"]))
-                if population is not None
-                else None,
-            }
+            values = territory_values(entry) | {"parent": parent}
+            if entry.get("population") is not None:
+                values["population_source"] = sources.get(
+                    entry.get("_population_file", entry["_where"])
+                )
             self.keep(Territory, slug, self.upsert(Territory, slug, {"slug": slug}, values))
             done.add(slug)
 
@@ -406,6 +412,7 @@ class Loader:
 
     def load_case_studies(self):
         self.case_slugs = []
+        linked = []  # (case study, its places in the corpus, its own lessons)
         for where, data, file_source, checked_on in self.corpus():
             for entry in data.get("case_studies") or []:
                 slug = entry["slug"]
@@ -442,15 +449,73 @@ class Loader:
                     )
                     if lesson is not None:
                         own.append(lesson)
-                # A case study presents its own cross-case lessons and, for a monograph, the
-                # lessons its source draws for the places it is about. Links are added, never
-                # taken away (an editor may attach more).
-                place_lessons = Lesson.objects.filter(place__in=places, source=source)
-                wanted = {lesson.pk for lesson in [*place_lessons, *own]}
-                missing = wanted - set(case.lessons.values_list("pk", flat=True))
-                if missing:
-                    case.lessons.add(*missing)
-                    self.report.count("updated", CaseStudy)
+                linked.append((case, places, own))
+        self.link_lessons(linked)
+
+    def link_lessons(self, linked):
+        """A case study presents its own cross-case lessons and the lessons of its places
+        that belong to it (casestudies.attribution): a lesson whose section belongs to
+        another case study, e.g. a place's own monograph, is not this one's.
+
+        The links the loader made are kept in the ledger (LINKS). A link it made that is
+        no longer wanted goes, unless someone removed it already; a link an editor made is
+        never touched; a wanted link an editor removed is not made again (reported)."""
+        attribution = Attribution.from_database()
+        for case, places, own in linked:
+            key = f"{case.slug}|lessons"
+            record = self.ledger.records.get((LINKS, key))
+            current = set(case.lessons.values_list("pk", flat=True))
+            wanted = {lesson.pk for lesson in own}
+            for pk, place_id, source_id, section in Lesson.objects.filter(
+                place__in=places, source=case.source_id
+            ).values_list("pk", "place_id", "source_id", "section"):
+                home = attribution.lesson_case(place_id, source_id, section)
+                if home is not None and home.pk == case.pk:
+                    wanted.add(pk)
+            if record is not None:
+                loaded = set(record.values["lessons"])
+            else:
+                # First load since links are recorded: the earlier loader linked every
+                # lesson of the case's places from its source; those of its own lessons
+                # still linked count as its links, the others as editors'.
+                mine = self.lessons_before_load
+                before = Lesson.objects.filter(
+                    pk__in=current & mine, place__in=places, source=case.source_id
+                )
+                loaded = set(before.values_list("pk", flat=True)) | (current & wanted & mine)
+            unlinked = (loaded - current) & wanted
+            if unlinked:
+                texts = Lesson.objects.filter(pk__in=unlinked).values_list("text", flat=True)
+                conflict = Conflict(
+                    Conflict.EDITED,
+                    CaseStudy,
+                    key,
+                    str(case),
+                    detail="lessons unlinked in the database: "
+                    + " | ".join(text[:60] for text in texts),
+                )
+                if self.force:
+                    self.ledger.outcome.forced.append(conflict)
+                else:
+                    self.ledger.conflict(conflict)
+            add = wanted - current - (set() if self.force else unlinked)
+            remove = (loaded & current) - wanted
+            if add:
+                case.lessons.add(*add)
+            if remove:
+                case.lessons.remove(*remove)
+            if add or remove:
+                self.ledger.outcome.updated.append((CaseStudy, str(case), ["lessons"]))
+            values = {"lessons": sorted(wanted)}
+            if record is None:
+                record = CorpusRecord(model=LINKS, key=key)
+                self.ledger.records[(LINKS, key)] = record
+            if record.pk is None or record.values != values or record.object_id != case.pk:
+                record.object_id = case.pk
+                record.values = values
+                record.digest = digest(values)
+                record.save()
+            self.ledger.seen.add((LINKS, key))
 
     def load_tables(self):
         for where, data, file_source, checked_on in self.corpus():
@@ -552,15 +617,18 @@ def source_values(entry):
     return values
 
 
+# What the national dataset (load_territories) fills when the corpus leaves it out: the
+# corpus owns these fields only where it states them.
+TERRITORY_DATASET_FIELDS = ["insee_code", "population", "population_year", "population_section"]
+
+
 def territory_values(entry):
-    return {
-        "name": text(entry["name"]),
-        "kind": entry["kind"],
-        "insee_code": text(entry.get("insee_code")),
-        "population": entry.get("population"),
-        "population_year": entry.get("population_year"),
-        "population_section": text(entry.get("population_section")),
-    }
+    values = {"name": text(entry["name"]), "kind": entry["kind"]}
+    for name in TERRITORY_DATASET_FIELDS:
+        value = entry.get(name)
+        if value not in (None, ""):
+            values[name] = text(value) if isinstance(value, str) else value
+    return values
 
 
 def organisation_values(entry):
@@ -601,6 +669,7 @@ def figure_values(item, where):
         "year": item.get("year"),
         "period": text(item.get("period")),
         "label": text(item.get("label")),
+        "label_en": text(item.get("label_en")),
         "headline": bool(item.get("headline")),
         "section": text(item.get("section")),
     }
@@ -622,6 +691,7 @@ def lesson_values(item):
         "kind": item["kind"],
         "theme": item.get("theme", Lesson.Theme.OTHER),
         "text": text(item["text"]),
+        "text_en": text(item.get("text_en")),
         "section": text(item.get("section")),
     }
 
@@ -629,7 +699,9 @@ def lesson_values(item):
 def case_values(entry, checked_on):
     return {
         "title": text(entry["title"]),
+        "title_en": text(entry.get("title_en")),
         "tagline": text(entry.get("tagline")),
+        "tagline_en": text(entry.get("tagline_en")),
         "kind": entry.get("kind", CaseStudy.Kind.MONOGRAPH),
         "source_section": text(entry.get("source_section")),
         "date_written": text(entry.get("date_written")),
@@ -644,6 +716,7 @@ def section_values(item):
     return {
         "kind": item.get("kind", "autre"),
         "heading": text(item["heading"]),
+        "heading_en": text(item.get("heading_en")),
         "body": text(item["body"]),
     }
 

@@ -3,7 +3,6 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -18,6 +17,7 @@ from catalogue.models import (
     SlugQuerySet,
     Source,
     Versioned,
+    localized,
 )
 
 
@@ -67,7 +67,9 @@ class CaseStudy(NaturalKeyMixin, Versioned, models.Model):
 
     slug = models.SlugField(_("slug"), max_length=120, unique=True)
     title = models.CharField(_("title"), max_length=300)
+    title_en = models.CharField(_("English title"), max_length=300, blank=True)
     tagline = models.CharField(_("tagline"), max_length=300, blank=True)
+    tagline_en = models.CharField(_("English tagline"), max_length=300, blank=True)
     kind = models.CharField(_("kind"), max_length=12, choices=Kind, default=Kind.MONOGRAPH)
     places = models.ManyToManyField(
         Place, verbose_name=_("places"), blank=True, related_name="case_studies"
@@ -129,9 +131,15 @@ class CaseStudy(NaturalKeyMixin, Versioned, models.Model):
 
     @property
     def localized_summary(self):
-        if get_language() == "en" and self.summary_en:
-            return self.summary_en
-        return self.summary
+        return localized(self, "summary")
+
+    @property
+    def localized_title(self):
+        return localized(self, "title")
+
+    @property
+    def localized_tagline(self):
+        return localized(self, "tagline")
 
 
 class Section(Versioned, models.Model):
@@ -146,6 +154,7 @@ class Section(Versioned, models.Model):
         _("kind"), max_length=30, choices=SectionKind, default=SectionKind.AUTRE
     )
     heading = models.CharField(_("heading"), max_length=300)
+    heading_en = models.CharField(_("English heading"), max_length=300, blank=True)
     body = models.TextField(_("body (Markdown)"))
 
     history = HistoricalRecords(
@@ -164,6 +173,10 @@ class Section(Versioned, models.Model):
 
     def __str__(self):
         return self.heading
+
+    @property
+    def localized_heading(self):
+        return localized(self, "heading")
 
     @property
     def anchor(self):

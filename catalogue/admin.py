@@ -8,7 +8,8 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from import_export.admin import ExportMixin, ImportExportMixin
+from import_export.admin import ExportMixin as BaseExportMixin
+from import_export.admin import ImportExportMixin as BaseImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
 from . import admin_notices
@@ -148,6 +149,7 @@ class FigureInline(EditorialInlineMixin, admin.TabularInline):
         "year",
         "period",
         "label",
+        "label_en",
         "headline",
         "source",
         "section",
@@ -179,7 +181,23 @@ class LessonInline(EditorialInlineMixin, admin.StackedInline):
     formset = SharedChoicesFormSet
     extra = 0
     autocomplete_fields = ["cited_places"]
-    fields = [("kind", "theme"), "text", ("source", "section"), "cited_places"]
+    fields = [("kind", "theme"), "text", "text_en", ("source", "section"), "cited_places"]
+
+
+class ExportFormMixin:
+    """The export form posts back to its own address: the library's template reads an
+    `export_url` that only its changelist action sets."""
+
+    def get_export_context_data(self, **kwargs):
+        return {"export_url": "", **super().get_export_context_data(**kwargs)}
+
+
+class ExportMixin(ExportFormMixin, BaseExportMixin):
+    pass
+
+
+class ImportExportMixin(ExportFormMixin, BaseImportExportMixin):
+    pass
 
 
 @admin.register(Place)

@@ -510,6 +510,8 @@ class HistoryAdminMixin(VersionLockAdminMixin, SimpleHistoryAdmin):
             "opened_version": current.version,
         }
         with transaction.atomic(using=router.db_for_write(self.model)):
+            # The library's submit row reads an `onclick_attrib` it sets only in its popup.
+            extra_context = {"onclick_attrib": "", **(extra_context or {})}
             response = super().history_form_view(
                 request, object_id, version_id, extra_context=extra_context
             )

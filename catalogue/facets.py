@@ -14,10 +14,13 @@ from django.utils.translation import get_language
 
 from . import search
 from .facet_index import get_index
-from .filters import AREA_CHOICES, PlaceFilter
+from .filters import AREA_CHOICES, KIND_ALIASES, PlaceFilter
 from .models import RURAL_SETTINGS, URBAN_SETTINGS, LegalForm, Organisation, Place, Setting
+from .text import fold
 
-MAX_FUNDERS = 40
+# The funders offered in the page itself (the most frequent); the others are reached by
+# typing their name (the autocomplete asks `funder_options`, or the server resolves it).
+SHOWN_FUNDERS = 12
 
 
 @dataclass
@@ -58,7 +61,11 @@ FACET_SOURCES = {
     "funder": "funder",
     "legal_form": "legal_form",
     "status": "status",
+    "source": "source",
 }
+# Facet values that the directory does not offer (they stand for a value of another facet:
+# see filters.KIND_ALIASES).
+HIDDEN_VALUES = {"kind": set(KIND_ALIASES)}
 RANGE_FILTERS = [
     "year_min",
     "year_max",
@@ -68,6 +75,8 @@ RANGE_FILTERS = [
     "budget_max",
     "staff_min",
     "staff_max",
+    "population_min",
+    "population_max",
 ]
 
 
@@ -96,7 +105,7 @@ def filter_masks(filterset, base, index, scoped, hits=None):
         value = data.get(name)
         if value in (None, "") or (hasattr(value, "__len__") and not len(value)):
             continue
-        if name in ("kind", "service"):
+        if name in ("kind", "service", "source"):
             values = [item.slug for item in value]
         elif name == "area":
             values = RURAL_SETTINGS if value == "rural" else URBAN_SETTINGS
@@ -142,7 +151,10 @@ def count_facets(filterset, base, scoped=False, hits=None):
     for name, facet in FACET_SOURCES.items():
         others = without(name)
         rows = grouped[name] = []
+        hidden = HIDDEN_VALUES.get(name, ())
         for value, mask in index.masks[facet].items():
+            if value in hidden:
+                continue
             label, label_en = index.labels[facet][value]
             rows.append(
                 (value, label_en if english and label_en else label, (others & mask).bit_count())
@@ -182,18 +194,16 @@ def build_facets(filterset: PlaceFilter, base, scoped=False, hits=None):
         True,
         order=None,
     )
-    by_setting = counts("area")
-    rural = sum(n for value, n in by_setting.items() if value in RURAL_SETTINGS)
-    urban = sum(n for value, n in by_setting.items() if value not in RURAL_SETTINGS)
-    add(
-        "area",
-        [
-            (AREA_CHOICES[0][0], AREA_CHOICES[0][1], rural),
-            (AREA_CHOICES[1][0], AREA_CHOICES[1][1], urban),
-        ],
-        False,
-        order=None,
-    )
+    # The setting checkboxes come in two groups, rural and urban (what `area` chose).
+    facets["setting"].groups = [
+        (
+            label,
+            [option for option in facets["setting"].options if option.value in members],
+        )
+        for (_value, label), members in zip(
+            AREA_CHOICES, (RURAL_SETTINGS, URBAN_SETTINGS), strict=True
+        )
+    ]
     add("region", grouped.get("region", []), False, order="label")
     add("departement", grouped.get("departement", []), False, order="label")
     add("service", grouped.get("service", []), True)
@@ -204,7 +214,12 @@ def build_facets(filterset: PlaceFilter, base, scoped=False, hits=None):
         False,
     )
     funders = sorted(grouped.get("funder", []), key=lambda row: (-row[2], row[1]))
-    add("funder", funders[:MAX_FUNDERS], False)
+    add("funder", funders, False, order=None)
+    chosen = filterset.form.cleaned_data.get("funder")
+    facets["funder"].chosen = chosen
+    facets["funder"].shown = [
+        option for option in facets["funder"].options[:SHOWN_FUNDERS] if option.count
+    ]
     legal_labels = dict(LegalForm.choices)
     add(
         "legal_form",
@@ -218,4 +233,24 @@ def build_facets(filterset: PlaceFilter, base, scoped=False, hits=None):
         True,
         order=None,
     )
+    add("source", grouped.get("source", []), True)
     return facets, total, without_each, results
+
+
+def matching_options(facet, term, limit=20):
+    """A facet's options that leave places and whose label contains ``term`` (accents
+    and case folded): labels with a word starting with it first, then by count."""
+    wanted = fold(term).strip()
+    if not wanted:
+        return [option for option in facet.options if option.count][:limit]
+    found = []
+    for option in facet.options:
+        if not option.count:
+            continue  # would lead to an empty page
+        label = fold(option.label)
+        position = label.find(wanted)
+        if position != -1:
+            starts = position == 0 or not label[position - 1].isalnum()
+            found.append((not starts, -option.count, label, option))
+    found.sort(key=lambda row: row[:3])
+    return [row[3] for row in found[:limit]]

@@ -2,7 +2,9 @@
 
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import F
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from . import search
@@ -15,8 +17,10 @@ from .models import (
     PlaceKind,
     Service,
     Setting,
+    Source,
     Territory,
 )
+from .text import fold
 
 AREA_CHOICES = [("rural", _("Rural areas and small towns")), ("urbain", _("Urban areas"))]
 SORT_CHOICES = [
@@ -27,6 +31,8 @@ SORT_CHOICES = [
     ("investment", _("Smallest investment")),
     ("-budget", _("Largest operating budget")),
     ("budget", _("Smallest operating budget")),
+    ("-population", _("Most populated territory")),
+    ("population", _("Least populated territory")),
     ("relevance", _("Relevance (with a search)")),
 ]
 SORT_ORDER = {
@@ -37,8 +43,96 @@ SORT_ORDER = {
     "investment": [F("headline_investment").asc(nulls_last=True), "name"],
     "-budget": [F("headline_budget").desc(nulls_last=True), "name"],
     "budget": [F("headline_budget").asc(nulls_last=True), "name"],
+    "-population": [F("territory__population").desc(nulls_last=True), "name"],
+    "population": [F("territory__population").asc(nulls_last=True), "name"],
 }
 MAX_AMOUNT = 10**12
+
+# One question, one control. The directory shows the setting checkboxes (grouped as rural /
+# urban) and the service « coworking »; the other parameters stay accepted as aliases and
+# are rewritten into these before filtering, so that every link ever shared still works.
+AREA_SETTINGS = {"rural": RURAL_SETTINGS, "urbain": URBAN_SETTINGS}
+# kind value → (parameter, value) it stands for. Every place of the kind « coworking »
+# also offers the service « coworking », which some other places offer too.
+KIND_ALIASES = {"coworking": ("service", "coworking")}
+
+
+def canonical_params(data):
+    """The query with its aliases rewritten: ``area=rural`` → ``setting=rural&setting=
+    petite-ville``, ``kind=coworking`` → ``service=coworking``. Unknown values are kept,
+    so that the form reports them."""
+    canonical = QueryDict(mutable=True)
+    for key in data:
+        canonical.setlist(key, list(data.getlist(key)))
+
+    def add(key, values):
+        current = canonical.getlist(key)
+        canonical.setlist(key, current + [str(v) for v in values if str(v) not in current])
+
+    areas = canonical.getlist("area")
+    if areas and all(area in AREA_SETTINGS for area in areas):
+        canonical.pop("area")
+        for area in areas:
+            add("setting", AREA_SETTINGS[area])
+    kinds = canonical.getlist("kind")
+    if any(kind in KIND_ALIASES for kind in kinds):
+        canonical.setlist("kind", [kind for kind in kinds if kind not in KIND_ALIASES])
+        if not canonical.getlist("kind"):
+            canonical.pop("kind")
+        for kind in kinds:
+            if kind in KIND_ALIASES:
+                key, value = KIND_ALIASES[kind]
+                add(key, [value])
+    return canonical
+
+
+class FunderField(forms.CharField):
+    """A funder given by its slug (what links carry) or by its name, as a reader types it
+    in the text box when the page runs without JavaScript."""
+
+    default_error_messages = {
+        "unknown": _("no funder of that name"),
+        "ambiguous": _("several funders match"),
+    }
+    MAX_CANDIDATES = 10
+
+    def clean(self, value):
+        text = super().clean(value)
+        if not text:
+            return None
+        found = Organisation.objects.filter(slug=text).first()
+        if found is not None:
+            return found
+        wanted = fold(text).strip()
+        # Few funders (hundreds at most): compare folded names in Python.
+        candidates = []
+        funders = Organisation.objects.filter(fundings__place__editorial_status="published")
+        for organisation in funders.distinct():
+            name = fold(organisation.name)
+            if name == wanted:
+                return organisation
+            position = name.find(wanted)
+            if position != -1:
+                word_start = position == 0 or not name[position - 1].isalnum()
+                candidates.append((not word_start, name, organisation))
+        if len(candidates) == 1:
+            return candidates[0][2]
+        if candidates:
+            error = ValidationError(self.error_messages["ambiguous"], code="ambiguous")
+            # Names with a word starting with the text first.
+            candidates.sort(key=lambda row: row[:2])
+            error.candidates = [row[2] for row in candidates[: self.MAX_CANDIDATES]]
+            raise error
+        raise ValidationError(self.error_messages["unknown"], code="unknown")
+
+
+class FunderFilter(django_filters.Filter):
+    field_class = FunderField
+
+    def filter(self, queryset, value):
+        if value is None:
+            return queryset
+        return queryset.filter(fundings__organisation=value).distinct()
 
 
 class RangeNumberFilter(django_filters.NumberFilter):
@@ -95,14 +189,7 @@ class PlaceFilter(django_filters.FilterSet):
         widget=forms.CheckboxSelectMultiple,
         distinct=True,
     )
-    funder = django_filters.ModelChoiceFilter(
-        field_name="fundings__organisation",
-        queryset=Organisation.objects.all(),
-        to_field_name="slug",
-        label=_("Funder"),
-        empty_label=_("All funders"),
-        distinct=True,
-    )
+    funder = FunderFilter(label=_("Funder"), max_length=200)
     funder_kind = django_filters.ChoiceFilter(
         field_name="fundings__organisation__kind",
         choices=Organisation.Kind.choices,
@@ -148,6 +235,24 @@ class PlaceFilter(django_filters.FilterSet):
     staff_max = RangeNumberFilter(
         field_name="headline_staff", lookup_expr="lte", label=_("Staff up to")
     )
+    population_min = RangeNumberFilter(
+        field_name="territory__population",
+        lookup_expr="gte",
+        label=_("Territory population from"),
+    )
+    population_max = RangeNumberFilter(
+        field_name="territory__population",
+        lookup_expr="lte",
+        label=_("Territory population up to"),
+    )
+    source = django_filters.ModelMultipleChoiceFilter(
+        field_name="sources__slug",
+        queryset=Source.objects.all(),
+        to_field_name="slug",
+        label=_("Source document"),
+        widget=forms.CheckboxSelectMultiple,
+        distinct=True,
+    )
     sort = django_filters.ChoiceFilter(
         choices=SORT_CHOICES, method="filter_sort", label=_("Sort by"), empty_label=None
     )
@@ -168,10 +273,12 @@ class PlaceFilter(django_filters.FilterSet):
         "funder",
         "legal_form",
         "status",
+        "source",
     ]
 
     def filter_search(self, queryset, name, value):
-        return search.search(queryset, value)
+        # The view sets `search_query` to the query it resolved (typos corrected).
+        return search.search(queryset, getattr(self, "search_query", None) or value)
 
     def filter_area(self, queryset, name, value):
         settings = RURAL_SETTINGS if value == "rural" else URBAN_SETTINGS

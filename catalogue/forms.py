@@ -291,6 +291,7 @@ class FigureForm(forms.ModelForm):
             "year",
             "period",
             "label",
+            "label_en",
             "headline",
             "source",
             "section",
@@ -471,6 +472,7 @@ class LessonForm(forms.ModelForm):
             "kind",
             "theme",
             "text",
+            "text_en",
             "source",
             "section",
             "cited_places",
@@ -641,9 +643,15 @@ class TerritoryAdminForm(UniqueSlugMixin, NearDuplicateMixin, forms.ModelForm):
             "population_year",
             "population_source",
             "population_section",
+            "latitude",
+            "longitude",
         ]
         help_texts = {
             "slug": _("Lower-case letters, digits and hyphens, filled in from the name."),
+            "latitude": _(
+                "A representative point (a commune's town hall), in decimal degrees: places "
+                "of this territory without a point of their own are shown there."
+            ),
             "parent": _(
                 "The territory just above: a commune's EPCI or département, a département's "
                 "région. Type a few letters to search."

@@ -1,6 +1,7 @@
 import functools
 import itertools
 import operator
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
@@ -31,6 +32,20 @@ class SlugQuerySet(models.QuerySet):
 class NaturalKeyMixin:
     def natural_key(self):
         return (self.slug,)
+
+
+def localized(obj, field):
+    """``obj.<field>_en`` under /en/ when it is written, else the French reference."""
+    if get_language() == "en":
+        english = getattr(obj, f"{field}_en", "")
+        if english:
+            return english
+    return getattr(obj, field)
+
+
+def is_localized(obj, field):
+    """Whether ``localized(obj, field)`` is in the current language (else it is French)."""
+    return get_language() != "en" or bool(getattr(obj, f"{field}_en", ""))
 
 
 class TranslatedNameMixin:
@@ -181,6 +196,17 @@ class Territory(NaturalKeyMixin, Versioned, models.Model):
         related_name="territory_populations",
     )
     population_section = models.CharField(_("population section"), max_length=300, blank=True)
+    # A representative point (for a commune, its town hall): places without a point of their
+    # own are shown there (PlaceQuerySet.with_coordinates).
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=8, decimal_places=5, null=True, blank=True
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=8, decimal_places=5, null=True, blank=True
+    )
+    # What the national dataset (manage.py load_territories) last wrote here, by field group:
+    # a value that no longer matches was changed by an editor, and the dataset leaves it.
+    dataset_values = models.JSONField(default=dict, blank=True, editable=False)
     # Denormalised from the parent chain on save, so that filtering places by région or
     # département is one indexed lookup instead of a recursive walk.
     departement = models.ForeignKey(
@@ -210,8 +236,20 @@ class Territory(NaturalKeyMixin, Versioned, models.Model):
             models.CheckConstraint(
                 condition=~Q(parent=models.F("id")), name="territory_not_own_parent"
             ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+                name="territory_latitude_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+                name="territory_longitude_range",
+            ),
         ]
-        indexes = [models.Index(fields=["kind", "insee_code"])]
+        indexes = [
+            models.Index(fields=["kind", "insee_code"]),
+            # With every commune loaded, lists ordered by name read this index, not 37,000 rows.
+            models.Index(fields=["name"], name="catalogue_territory_name_idx"),
+        ]
 
     def __str__(self):
         if self.kind == self.Kind.DEPARTEMENT and self.insee_code:
@@ -387,7 +425,54 @@ class LegalForm(models.TextChoices):
     OTHER = "autre", _("Other")
 
 
+# How far up the territory chain a place without a point of its own looks for one
+# (quartier → commune → EPCI → département → région).
+COORDINATE_FALLBACK_DEPTH = 5
+
+
+def _point_lookups():
+    """(latitude, longitude, precise) lookups, best first: the place's own point, then its
+    territory's, then that territory's parent's…"""
+    yield "latitude", "longitude", True
+    prefix = "territory"
+    for _depth in range(COORDINATE_FALLBACK_DEPTH):
+        yield f"{prefix}__latitude", f"{prefix}__longitude", False
+        prefix += "__parent"
+
+
+def _point(value):
+    """A coordinate as a Decimal with five places (about a metre), whatever the database."""
+    return Decimal(value).quantize(Decimal("0.00001"))
+
+
 class PlaceQuerySet(SlugQuerySet):
+    def with_coordinates(self):
+        """Annotate `map_latitude`, `map_longitude` (the place's own point if an editor
+        set one, else its territory's, else the territory's parent's…; None when no
+        territory up the chain has a point) and `map_precise` (True for the place's own
+        point). Latitude and longitude always come from the same point."""
+        lookups = list(_point_lookups())
+
+        def pick(index, output_field):
+            return models.Case(
+                *[
+                    models.When(
+                        Q(**{f"{lat}__isnull": False, f"{lon}__isnull": False}),
+                        then=models.F((lat, lon)[index]) if index < 2 else models.Value(precise),
+                    )
+                    for lat, lon, precise in lookups
+                ],
+                default=None,
+                output_field=output_field,
+            )
+
+        point = models.DecimalField(max_digits=8, decimal_places=5)
+        return self.annotate(
+            map_latitude=pick(0, point),
+            map_longitude=pick(1, point),
+            map_precise=pick(2, models.BooleanField()),
+        )
+
     def published(self):
         return self.filter(editorial_status=EditorialStatus.PUBLISHED)
 
@@ -621,9 +706,7 @@ class Place(NaturalKeyMixin, Versioned, models.Model):
 
     @property
     def localized_summary(self):
-        if get_language() == "en" and self.summary_en:
-            return self.summary_en
-        return self.summary
+        return localized(self, "summary")
 
     def territory_chain(self):
         """From the place's territory up to its région; follows `territory__parent…`."""
@@ -688,6 +771,22 @@ class Place(NaturalKeyMixin, Versioned, models.Model):
         candidates.sort(key=lambda c: (-c.score, c.name))
         return candidates[:limit]
 
+    def coordinates(self):
+        """(latitude, longitude, precise) where the place is shown, or None: its own
+        point if an editor set one (precise), else the nearest point up its territory
+        chain (its commune's centre, usually). Uses the `with_coordinates` annotations
+        when present, else follows the chain (one query per level not yet fetched)."""
+        if hasattr(self, "map_latitude"):
+            if self.map_latitude is None or self.map_longitude is None:
+                return None
+            return _point(self.map_latitude), _point(self.map_longitude), bool(self.map_precise)
+        if self.latitude is not None and self.longitude is not None:
+            return _point(self.latitude), _point(self.longitude), True
+        for node in self.territory_chain()[:COORDINATE_FALLBACK_DEPTH]:
+            if node.latitude is not None and node.longitude is not None:
+                return _point(node.latitude), _point(node.longitude), False
+        return None
+
     @property
     def commune(self):
         for node in self.territory_chain():
@@ -719,10 +818,10 @@ class PlaceSearch(models.Model):
     )
     # Fingerprint of the indexed text: a document is rebuilt only when it changed.
     digest = models.CharField(max_length=64, blank=True)
-    # Lower-case, accent-free title and body: what SQLite matches (empty on PostgreSQL).
-    folded = models.TextField(blank=True)
-    # PostgreSQL full-text document (French configuration, accents folded, GIN-indexed);
-    # the name and aliases weigh more than the rest.
+    # PostgreSQL full-text document (French configuration, accents folded, GIN-indexed),
+    # weighted: A name and aliases, B territories, C the place's own text, D the passages
+    # of cross-case texts that name it. SQLite keeps the same four columns, stemmed, in an
+    # FTS5 table (catalogue.search.FTS_TABLE).
     vector = SearchVectorField(null=True, blank=True)
 
     class Meta:
@@ -730,6 +829,36 @@ class PlaceSearch(models.Model):
 
     def __str__(self):
         return str(self.place_id)
+
+
+class PlaceSearchText(models.Model):
+    """The passages of a place's search document as written, with their weight (A to D):
+    what a result's snippet is cut from. Kept apart from `PlaceSearch` so that the table
+    searched stays narrow."""
+
+    place = models.OneToOneField(
+        Place, primary_key=True, on_delete=models.CASCADE, related_name="search_text"
+    )
+    passages = models.JSONField(default=list)
+
+    class Meta:
+        verbose_name = _("search passages")
+
+    def __str__(self):
+        return str(self.place_id)
+
+
+class SearchWord(models.Model):
+    """A word of the places' names, aliases and territories (folded, and compounds such as
+    « fablab »): what a misspelt query word is matched against by trigram similarity."""
+
+    word = models.CharField(max_length=100, primary_key=True)
+
+    class Meta:
+        verbose_name = _("search word")
+
+    def __str__(self):
+        return self.word
 
 
 class SourcedMixin(models.Model):
@@ -795,6 +924,7 @@ class Figure(SourcedMixin, Versioned, models.Model):
         blank=True,
         help_text=_("What exactly is counted, and why it differs from another figure if it does."),
     )
+    label_en = models.CharField(_("English label"), max_length=400, blank=True)
     headline = models.BooleanField(
         _("headline value"),
         default=False,
@@ -830,6 +960,10 @@ class Figure(SourcedMixin, Versioned, models.Model):
 
     def __str__(self):
         return f"{self.place} — {self.indicator}: {self.value}"
+
+    @property
+    def localized_label(self):
+        return localized(self, "label")
 
     def clean(self):
         errors = {}
@@ -949,6 +1083,7 @@ class Lesson(SourcedMixin, Versioned, models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=Kind)
     theme = models.CharField(_("theme"), max_length=20, choices=Theme, default=Theme.OTHER)
     text = models.TextField(_("text"))
+    text_en = models.TextField(_("English text"), blank=True)
     # Lower-case, accent-free copy of the text: what the lessons library search matches.
     text_folded = models.TextField(blank=True, editable=False)
 
@@ -969,6 +1104,10 @@ class Lesson(SourcedMixin, Versioned, models.Model):
     def save(self, *args, **kwargs):
         self.text_folded = fold(self.text)
         super().save(*args, **kwargs)
+
+    @property
+    def localized_text(self):
+        return localized(self, "text")
 
 
 class Proposal(models.Model):

@@ -66,6 +66,8 @@ def place_dict(place: Place):
     """Follows the relations that `places_for_export` fetches."""
     territory = place.territory
     commune = place.commune
+    # Where the place is: its own point (precise) or its commune's (not precise).
+    point = place.coordinates()
     return {
         "slug": place.slug,
         "name": place.name,
@@ -83,6 +85,9 @@ def place_dict(place: Place):
         }
         if territory
         else None,
+        "latitude": number(point[0]) if point else None,
+        "longitude": number(point[1]) if point else None,
+        "coordinates_precise": point[2] if point else None,
         "legal_form": place.legal_form,
         "carrier": place.carrier,
         "year_opened": place.year_opened,
@@ -99,6 +104,7 @@ def place_dict(place: Place):
                 "year": figure.year,
                 "period": figure.period,
                 "label": figure.label,
+                "label_en": figure.label_en,
                 "headline": figure.headline,
                 "source": figure.source.slug,
                 "section": figure.section,
@@ -119,7 +125,12 @@ def place_dict(place: Place):
         ],
         "services": sorted(service.slug for service in place.services.all()),
         "lessons": [
-            {"kind": lesson.kind, "theme": lesson.theme, "text": lesson.text}
+            {
+                "kind": lesson.kind,
+                "theme": lesson.theme,
+                "text": lesson.text,
+                "text_en": lesson.text_en,
+            }
             for lesson in place.lessons.all()
         ],
         "case_studies": sorted(case.slug for case in place.case_studies.all()),

@@ -1,16 +1,17 @@
 from django import forms
 from django.core.paginator import Paginator
 from django.db import models
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, F, Prefetch, Q
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView
 
 from .editing import visible_or_404, with_last_modified
-from .facets import build_facets
-from .filters import PlaceFilter
+from .facets import RANGE_FILTERS, build_facets, matching_options
+from .filters import PlaceFilter, canonical_params
 from .models import PUBLIC_STATUSES, Place, Source, Territory
-from .search import highlight, ranked_hits
+from .search import highlight, ranked_hits, snippets
 
 PAGE_SIZES = (20, 50, 100)
 # The places a visitor ticked for comparison (read by the comparison pages too).
@@ -30,15 +31,53 @@ def public_case_studies():
     return model.objects.public().order_by("title")
 
 
+def territories_below(territory):
+    """The ids of ``territory`` and of every territory below it, at any depth (one query
+    per level). For a région or a département, use the places' own columns instead."""
+    found, level = {territory.pk}, [territory.pk]
+    while level:
+        level = [
+            pk
+            for pk in Territory.objects.filter(parent__in=level).values_list("pk", flat=True)
+            if pk not in found
+        ]
+        found.update(level)
+    return found
+
+
 def places_within(territory):
-    """Places in ``territory`` or anywhere below it (up to four levels: quartier → région)."""
-    return Place.objects.published().filter(
-        Q(territory=territory)
-        | Q(territory__parent=territory)
-        | Q(territory__parent__parent=territory)
-        | Q(departement=territory)
-        | Q(region=territory)
+    """Published places in ``territory`` or anywhere below it."""
+    places = Place.objects.published()
+    if territory.kind == Territory.Kind.REGION:
+        return places.filter(region=territory)
+    if territory.kind == Territory.Kind.DEPARTEMENT:
+        return places.filter(departement=territory)
+    return places.filter(territory__in=territories_below(territory))
+
+
+def count_by_child(territory, places):
+    """{child id: number of ``places`` in that child or below it}, for the children of
+    ``territory``: each place's territory is walked up (one query per level)."""
+    direct = dict(
+        places.order_by()
+        .values_list("territory_id")
+        .annotate(n=Count("pk"))
+        .values_list("territory_id", "n")
     )
+    parents, unknown = {}, set(direct) - {territory.pk, None}
+    while unknown:
+        rows = dict(Territory.objects.filter(pk__in=unknown).values_list("pk", "parent_id"))
+        parents.update(rows)
+        unknown = {p for p in rows.values() if p is not None and p not in parents} - {territory.pk}
+    counts = {}
+    for territory_id, n in direct.items():
+        node, seen = territory_id, set()
+        while node is not None and parents.get(node) != territory.pk and node not in seen:
+            seen.add(node)
+            node = parents.get(node)
+        if node is not None and parents.get(node) == territory.pk:
+            counts[node] = counts.get(node, 0) + n
+    return counts
 
 
 def page_size(request):
@@ -55,28 +94,44 @@ def directory_context(request, base, scoped=False):
     Invalid values (unknown slugs, text in a number field, a negative budget...) are
     reported as form errors and ignored; the valid filters still apply.
     """
-    filterset = PlaceFilter(request.GET, queryset=base)
+    params = canonical_params(request.GET)
+    filterset = PlaceFilter(params, queryset=base)
     filterset.is_valid()
     query = filterset.form.cleaned_data.get("q") or ""
     sort = filterset.form.cleaned_data.get("sort") or ""
     ranked = ranked_hits(query) if query else None
+    if ranked is not None:
+        # The query as resolved (typos corrected): the other filters' counts use it too.
+        filterset.search_query = ranked.query
     facets, total, without_each, results = build_facets(
         filterset, base, scoped, hits=list(ranked) if ranked is not None else None
     )
     if ranked is not None and sort in ("", "relevance"):
         # Ranked by relevance from the search's own scores: no second full-text query.
-        ordered = sorted(results.ids(), key=lambda pk: -ranked[pk])  # stable: ties by id
+        # Name matches, then places in a territory the query names, then relevance.
+        ordered = sorted(results.ids(), key=ranked.get, reverse=True)  # stable: ties by id
         paginator = Paginator(ordered, page_size(request))
         page = paginator.get_page(request.GET.get("page"))
-        found = {p.pk: p for p in Place.objects.for_listing().filter(pk__in=page.object_list)}
+        # With their search passages (for the snippets), in the same query.
+        listed = Place.objects.for_listing().filter(pk__in=page.object_list)
+        found = {p.pk: p for p in listed.annotate(search_passages=F("search_text__passages"))}
         page.object_list = [found[pk] for pk in page.object_list if pk in found]
     else:
         places = filterset.filter_queryset(base)
         paginator = Paginator(places.for_listing(), page_size(request))
         paginator.count = total  # already counted with the facets
         page = paginator.get_page(request.GET.get("page"))
+    terms = ranked.query if ranked is not None else query
+    found = snippets(
+        page.object_list,
+        terms,
+        shown={place.pk: place.localized_summary for place in page.object_list},
+    )
+    for place in page.object_list:
+        # Why the place matched: a few words of its own text, the query's words marked.
+        place.search_snippet = found.get(place.pk, "")
     results = [
-        (place, highlight(place.name, query), highlight(place.localized_summary, query))
+        (place, highlight(place.name, terms), highlight(place.localized_summary, terms))
         for place in page.object_list
     ]
     context = {
@@ -89,9 +144,15 @@ def directory_context(request, base, scoped=False):
         "query": query,
         "per_page": page.paginator.per_page,
         "page_sizes": PAGE_SIZES,
-        "active_filters": active_filters(filterset),
+        "active_filters": active_filters(filterset, params),
+        "invalid_filters": invalid_filters(filterset, params),
+        "range_names": RANGE_FILTERS,
+        "hidden_facets": set(),
         "selection": request.session.get(COMPARE_SESSION_KEY, []),
     }
+    context["filter_count"] = sum(1 for name, *_rest in context["active_filters"] if name != "q")
+    for option in facets["funder"].shown:
+        option.url = _with(params, "funder", option.value)
     if not paginator.count:
         context["suggestions"] = removal_suggestions(
             filterset, base, context["active_filters"], without_each
@@ -110,15 +171,66 @@ def describe(value, field):
     return str(value)
 
 
-def active_filters(filterset):
-    """(name, label, value) for every valid filter in use."""
+def without(params, name):
+    """The query string of ``params`` without ``name`` (and back to page one)."""
+    query = params.copy()
+    query.pop(name, None)
+    query.pop("page", None)
+    return f"?{query.urlencode()}" if query else "?"
+
+
+def active_filters(filterset, params):
+    """(name, label, value, URL without it) for every valid filter in use."""
     return [
-        (name, str(filterset.form.fields[name].label), describe(value, filterset.form.fields[name]))
+        (
+            name,
+            str(filterset.form.fields[name].label),
+            describe(value, filterset.form.fields[name]),
+            without(params, name),
+        )
         for name, value in filterset.form.cleaned_data.items()
         if name != "sort"
         and value not in (None, "")
         and not (isinstance(value, (list, tuple, models.QuerySet)) and not len(value))
     ]
+
+
+def invalid_filters(filterset, params):
+    """What the reader asked for and the directory could not use, shown next to the
+    results: (label, the values as given, why, URL without it, candidates to pick from)."""
+    found = []
+    for name, errors in filterset.form.errors.as_data().items():
+        field = filterset.form.fields.get(name)
+        if field is None:
+            continue
+        given = ", ".join(value for value in params.getlist(name) if value)
+        candidates = []
+        reasons = []
+        for error in errors:
+            candidates.extend(getattr(error, "candidates", ()))
+            if error.code not in ("invalid_choice", "invalid_pk_value", "unknown"):
+                reasons.extend(error.messages)
+        found.append(
+            {
+                "name": name,
+                "label": str(field.label),
+                "value": given,
+                "reasons": reasons,
+                "remove_url": without(params, name),
+                "candidates": [
+                    (organisation, _with(params, name, organisation.slug))
+                    for organisation in candidates
+                ],
+            }
+        )
+    return found
+
+
+def _with(params, name, value):
+    query = params.copy()
+    query.setlist(name, [value])
+    query.pop("page", None)
+    return f"?{query.urlencode()}"
 
 
 def removal_suggestions(filterset, base, active, known):
@@ -127,14 +239,14 @@ def removal_suggestions(filterset, base, active, known):
     ``known`` holds the counts the facet index gave; only ranges need a query each.
     """
     suggestions = []
-    for name, label, text in active:
+    for name, label, text, url in active:
         if name in known:
             count = known[name]
         else:
             count = filterset.filter_queryset(base, exclude=(name,)).count()
         if count:
-            suggestions.append((name, label, text, count))
-    return sorted(suggestions, key=lambda s: -s[3])
+            suggestions.append((name, label, text, url, count))
+    return sorted(suggestions, key=lambda s: -s[4])
 
 
 def directory_template(request, page_template):
@@ -184,12 +296,69 @@ def territory_detail(request, slug):
         Territory.objects.select_related("parent__parent__parent__parent", "population_source"),
         slug=slug,
     )
-    context = directory_context(request, places_within(territory), scoped=True)
+    places = places_within(territory)
+    context = directory_context(request, places, scoped=True)
     context["territory"] = territory
-    context["children"] = territory.children.annotate(
-        place_count=Count("places", filter=Q(places__editorial_status="published"))
-    ).filter(place_count__gt=0)
+    # The facets of the levels above a territory have one value at most: not offered.
+    context["hidden_facets"] = {
+        Territory.Kind.REGION: {"region"},
+        Territory.Kind.DEPARTEMENT: {"region", "departement"},
+    }.get(territory.kind, {"region", "departement"})
+    counts = count_by_child(territory, places)
+    children = list(territory.children.filter(pk__in=counts).order_by("name"))
+    for child in children:
+        child.place_count = counts[child.pk]
+    context["children"] = children
+    context["page_title"] = territory.name
+    context["territory_place_count"] = places.count()
     return render(request, directory_template(request, "catalogue/territory_detail.html"), context)
+
+
+def territory_list(request):
+    """Régions, and the départements within each, with how many places each holds."""
+    published = Place.objects.published().order_by()
+    by_region = dict(
+        published.values_list("region_id").annotate(n=Count("pk")).values_list("region_id", "n")
+    )
+    by_departement = dict(
+        published.values_list("departement_id")
+        .annotate(n=Count("pk"))
+        .values_list("departement_id", "n")
+    )
+    regions = list(Territory.objects.filter(kind=Territory.Kind.REGION).order_by("name"))
+    departements = Territory.objects.filter(
+        kind=Territory.Kind.DEPARTEMENT, pk__in=[pk for pk in by_departement if pk]
+    ).order_by("name")
+    within = {}
+    for departement in departements:
+        departement.place_count = by_departement[departement.pk]
+        within.setdefault(departement.parent_id, []).append(departement)
+    for region in regions:
+        region.place_count = by_region.get(region.pk, 0)
+        region.departements = within.get(region.pk, [])
+        # Places in the région but in no single département (a pays across two of them).
+        region.elsewhere = region.place_count - sum(d.place_count for d in region.departements)
+    return render(
+        request,
+        "catalogue/territory_list.html",
+        {"regions": regions, "place_count": sum(by_region.values())},
+    )
+
+
+def funder_options(request):
+    """The funders whose name contains ``terme``, with how many places each would leave
+    with the directory's other filters (the query string of the page): what the funder
+    autocomplete lists."""
+    params = canonical_params(request.GET)
+    params.pop("funder", None)
+    term = params.pop("terme", [""])[-1][:100]
+    filterset = PlaceFilter(params, queryset=Place.objects.published())
+    filterset.is_valid()
+    facets, _total, _without, _results = build_facets(filterset, Place.objects.published())
+    options = matching_options(facets["funder"], term)
+    return JsonResponse(
+        {"options": [{"value": o.value, "label": o.label, "count": o.count} for o in options]}
+    )
 
 
 def public_sources():

@@ -40,6 +40,10 @@ INSTALLED_APPS = [
     "django_filters",
     "simple_history",
     "import_export",
+    "corsheaders",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "catalogue",
     "casestudies",
 ]
@@ -48,6 +52,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Before CommonMiddleware: answers the API's and the downloads' CORS preflights.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -157,6 +163,72 @@ if os.environ.get("MEDIA_BUCKET"):
 # and after a reviewer has dealt with them (then `purge_proposals` erases them).
 PROPOSAL_CONTACT_DAYS = int(os.environ.get("PROPOSAL_CONTACT_DAYS", "90"))
 PROPOSAL_REVIEWED_CONTACT_DAYS = int(os.environ.get("PROPOSAL_REVIEWED_CONTACT_DAYS", "14"))
+
+# The map's background tiles (/carte/, docs/map.md): a URL template with {z}/{x}/{y}, and
+# the credit the tile provider requires (HTML). An empty URL draws no tiles: the map then
+# shows the outline of régions and départements shipped in static/geo/.
+MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILE_ATTRIBUTION = os.environ.get(
+    "MAP_TILE_ATTRIBUTION",
+    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+)
+
+# Where load_territories keeps the downloaded national datasets (outside the repository);
+# empty: $XDG_CACHE_HOME/innovplaces/territories (~/.cache/…).
+TERRITORIES_CACHE_DIR = os.environ.get("TERRITORIES_CACHE_DIR", "")
+
+# The read-only API (/api/v1/, docs/api.md). Every client is anonymous; each address may
+# make API_THROTTLE_RATE requests (and EXPORT_THROTTLE_RATE downloads) per period, counted
+# in the cache (shared between processes only with REDIS_URL).
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "catalogue.api.pagination.StrictNegotiation",
+    "DEFAULT_PAGINATION_CLASS": "catalogue.api.pagination.PageNumberPagination",
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("API_THROTTLE_RATE", "120/minute"),
+        "export": os.environ.get("EXPORT_THROTTLE_RATE", "60/hour"),
+    },
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+    # Clients are told apart by their address: the connection's own, or, behind a proxy,
+    # the one that proxy adds to X-Forwarded-For (a client could forge the rest).
+    "NUM_PROXIES": int(os.environ.get("NUM_PROXIES", "1" if env_flag("BEHIND_TLS_PROXY") else "0")),
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "innovplaces API",
+    "DESCRIPTION": (
+        "Read-only API of the innovplaces catalogue of French innovation places. "
+        "The data is published under the Licence Ouverte / Open Licence 2.0 (Etalab): "
+        "reuse it freely, crediting « innovplaces » and the source documents each record "
+        "names. Places take the directory's query parameters. See docs/api.md."
+    ),
+    "VERSION": "1",
+    "LICENSE": {
+        "name": "Licence Ouverte / Open Licence 2.0",
+        "url": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
+    },
+    "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "TerritoryKindEnum": "catalogue.models.Territory.Kind",
+        "OrganisationKindEnum": "catalogue.models.Organisation.Kind",
+        "SourceKindEnum": "catalogue.models.Source.Kind",
+        "LessonKindEnum": "catalogue.models.Lesson.Kind",
+        "CaseStudyKindEnum": "casestudies.models.CaseStudy.Kind",
+        "ComparisonColumnKindEnum": "casestudies.models.ComparisonColumn.Kind",
+    },
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+# Anyone may read the API and the downloads from another site (GET only, no cookies).
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_URLS_REGEX = r"^/(en/)?(api/|lieux/export\.)"
 
 # Deployment-only switches, off by default so local runs and tests work over plain HTTP.
 SECURE_SSL_REDIRECT = env_flag("SECURE_SSL_REDIRECT")

@@ -1,12 +1,30 @@
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
+from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path, re_path
+
+from catalogue import seo
 
 from . import views
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
+    # Language-neutral: the API answers French and English fields alike.
+    path("api/v1/", include("catalogue.api.urls")),
+    path("robots.txt", seo.robots_txt, name="robots"),
+    path(
+        "sitemap.xml",
+        sitemap_views.index,
+        {"sitemaps": seo.SITEMAPS, "sitemap_url_name": "sitemap-section"},
+        name="sitemap",
+    ),
+    path(
+        "sitemap-<section>.xml",
+        sitemap_views.sitemap,
+        {"sitemaps": seo.SITEMAPS},
+        name="sitemap-section",
+    ),
 ]
 urlpatterns += i18n_patterns(
     path("", views.home, name="home"),

@@ -133,8 +133,9 @@ def test_case_study_query_count_is_fixed(client, corpus):
     for case in CaseStudy.objects.published():
         # case study + source, sections, places, lessons (with their place), related case
         # studies; when there are places: their kinds and headline figures; when there are
-        # lessons: the places they cite
-        expected = 5 + 2 * case.places.exists() + case.lessons.exists()
+        # lessons: the places they cite; which places the case is about: case studies with
+        # their places and, when there are places, their rows
+        expected = 5 + 3 * case.places.exists() + case.lessons.exists() + 1
         assert count_queries(client, case.get_absolute_url()) == expected, case.slug
 
 

@@ -26,7 +26,13 @@
         var fresh = doc.getElementById("directory");
         if (!fresh) throw new Error("no directory in response");
         var focused = document.activeElement && document.activeElement.id;
+        // Keep the filters panel (narrow screens) as the reader left it.
+        var panel = document.getElementById("filters-panel");
+        var panelOpen = panel && panel.open;
         container.innerHTML = fresh.innerHTML;
+        var freshPanel = document.getElementById("filters-panel");
+        if (freshPanel && panelOpen) freshPanel.open = true;
+        container.dispatchEvent(new CustomEvent("directory:updated", { bubbles: true }));
         if (push) window.history.pushState({ directory: true }, "", url);
         if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
         container.removeAttribute("aria-busy");
@@ -49,7 +55,8 @@
 
   container.addEventListener("change", function (event) {
     var form = event.target.form;
-    if (!form || form.id !== "directory-form" || event.target.name === "q") return;
+    // A field without a name (the funder combobox's text box) sends nothing by itself.
+    if (!form || form.id !== "directory-form" || !event.target.name || event.target.name === "q") return;
     load(formUrl(form), true);
   });
   container.addEventListener("input", function (event) {

@@ -1,12 +1,14 @@
 """The directory: filters, facets, search, sorting and bad input."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from catalogue import versioning
-from catalogue.models import Organisation, Place, Territory
+from catalogue.models import Organisation, Place, PlaceKind, Territory
 
 URL = reverse("catalogue:place-list")
 
@@ -194,6 +196,9 @@ ALL_FILTERS = {
     "budget_max": 10**9,
     "staff_min": 0,
     "staff_max": 1000,
+    "population_min": 0,
+    "population_max": 10**7,
+    "source": "memento-lieux-innovation",
     "sort": "-investment",
 }
 
@@ -202,20 +207,21 @@ def test_directory_query_count_is_pinned_and_flat(client, corpus, make_place):
     versioning.bump()  # a change, as an editor's save would make
     # After a change: the data version, the facet index built again (places, régions and
     # départements, kinds and their links, services and their links, funders and their
-    # links), then the page of places (+ territories) and their kinds.
-    assert count_queries(client, {}) == 11
+    # links, sources and their links), then the page of places (+ territories) and their
+    # kinds.
+    assert count_queries(client, {}) == 13
     # Index in memory: the data version, the page, its kinds.
     assert count_queries(client, {}) == 3
     assert count_queries(client, {"per_page": 100, "page": 1}) == 3
-    # + validation of kind, region, departement, service and funder values; the search
-    # hits; the places within the ranges; and, since nothing matches them all, one count
-    # per range filter for the "remove this filter" suggestions (the index answers for
-    # the others)
+    # + validation of kind, region, departement, service, funder and source values; the
+    # search hits; the places within the ranges; and, since nothing matches them all, one
+    # count per range filter for the "remove this filter" suggestions (the index answers
+    # for the others)
     with_filters = count_queries(client, ALL_FILTERS)
-    assert with_filters == 16
+    assert with_filters == 19
     for _ in range(30):
         make_place(kinds=("fab-lab", "pepiniere"), services=("prototypage",))
-    assert count_queries(client, {}) == 11
+    assert count_queries(client, {}) == 13
     assert count_queries(client, ALL_FILTERS) == with_filters
 
 
@@ -253,3 +259,235 @@ def test_territory_page_lists_places_below_it_with_the_same_filters(
         assert rural.slug in result_slugs(filtered) and urban.slug not in result_slugs(filtered)
         facet = filtered.context["facets"]["setting"]
         assert next(o.count for o in facet.options if o.value == "metropole") >= 1
+
+
+# -- territory population, source documents, funders, aliases, invalid values -------------
+
+
+def test_cards_show_the_population_of_their_territory(client, make_place, make_territory):
+    place = make_place(
+        name="Atelier peuplé", territory=make_territory(population=12345, population_year=2021)
+    )
+    response = client.get(URL, {"population_min": 12345, "population_max": 12345})
+    assert place.slug in result_slugs(response)
+    text = " ".join(response.content.decode().split())
+    assert "12 345 habitants (2021)" in text.replace("\xa0", " ").replace("\u202f", " ")
+
+
+def test_sort_and_filter_by_territory_population(client, make_place, make_territory):
+    small = make_place(name="Petit bourg", territory=make_territory(population=800))
+    big = make_place(name="Grande ville", territory=make_territory(population=900_000))
+    unknown = make_place(name="Population inconnue", territory=make_territory())
+    slugs = result_slugs(client.get(URL, {"sort": "-population", "per_page": 100}))
+    assert slugs.index(big.slug) < slugs.index(small.slug) < slugs.index(unknown.slug)
+    populations = [Place.objects.get(slug=s).territory.population for s in slugs]
+    first_none = populations.index(None)
+    assert all(p is None for p in populations[first_none:])  # unknown ones last
+    assert populations[:first_none] == sorted(populations[:first_none], reverse=True)
+    slugs = result_slugs(client.get(URL, {"sort": "population", "per_page": 100}))
+    assert slugs.index(small.slug) < slugs.index(big.slug) < slugs.index(unknown.slug)
+
+    response = client.get(URL, {"population_min": 500, "population_max": 1000, "per_page": 100})
+    slugs = result_slugs(response)
+    assert small.slug in slugs and big.slug not in slugs and unknown.slug not in slugs
+    assert all(500 <= Place.objects.get(slug=s).territory.population <= 1000 for s in slugs)
+    # Same validation as the other ranges: a negative bound is refused and shown.
+    response = client.get(URL, {"population_min": "-5"})
+    assert "population_min" in response.context["form"].errors
+    assert "Population du territoire à partir de" in response.content.decode()
+
+
+def test_source_document_facet_counts_and_filter(client, corpus):
+    response = client.get(URL)
+    options = {o.value: o for o in response.context["facets"]["source"].options}
+    memento = "memento-lieux-innovation"
+    expected = set(
+        Place.objects.published().filter(sources__slug=memento).values_list("slug", flat=True)
+    )
+    assert options[memento].count == len(expected) > 0
+    assert options[memento].label == "Mémento « Lieux d'innovation »"
+    response = client.get(URL, {"source": memento, "per_page": 100})
+    assert set(result_slugs(response)) == expected
+    assert "Document source : Mémento" in response.content.decode().replace("&#x27;", "'")
+    # Counted on the other filters' results.
+    response = client.get(URL, {"kind": "ptce", "per_page": 100})
+    counts = {o.value: o.count for o in response.context["facets"]["source"].options}
+    ptce_in_memento = (
+        Place.objects.published().filter(sources__slug=memento, kinds__slug="ptce").count()
+    )
+    assert counts.get(memento, 0) == ptce_in_memento
+
+
+def test_the_funder_filter_reaches_every_funder_by_slug_or_name(client, corpus):
+    funded = Organisation.objects.filter(fundings__place__editorial_status="published").distinct()
+    assert funded.count() > 40  # more than the old list showed
+    rare = min(funded, key=lambda o: (o.fundings.count(), o.name))
+    expected = set(
+        Place.objects.published().filter(fundings__organisation=rare).values_list("slug", flat=True)
+    )
+    by_slug = client.get(URL, {"funder": rare.slug, "per_page": 100})
+    assert set(result_slugs(by_slug)) == expected
+    by_name = client.get(URL, {"funder": rare.name.upper(), "per_page": 100})
+    assert set(result_slugs(by_name)) == expected
+    # The text box shows the funder's name.
+    assert f'value="{rare.name}"' in by_slug.content.decode().replace("&#x27;", "'")
+
+
+def test_an_ambiguous_funder_name_offers_the_candidates(client, corpus):
+    response = client.get(URL, {"funder": "région"})
+    invalid = response.context["invalid_filters"]
+    assert [item["name"] for item in invalid] == ["funder"]
+    names = [organisation.name for organisation, _url in invalid[0]["candidates"]]
+    assert len(names) > 1 and all("gion" in name for name in names)
+    html = response.content.decode()
+    assert "Valeur non reconnue pour Financeur : région" in html
+    assert "Vouliez-vous dire" in html
+    # Nothing was filtered out.
+    assert response.context["paginator"].count == Place.objects.published().count()
+
+
+def test_funder_options_for_the_autocomplete(client, corpus):
+    url = reverse("catalogue:funder-options")
+    options = client.get(url, {"terme": "feder"}).json()["options"]
+    assert options[0]["value"] == "feder"
+    feder = Place.objects.published().filter(fundings__organisation__slug="feder").distinct()
+    assert options[0]["count"] == feder.count()
+    # Counted with the page's other filters, and never a funder that would leave nothing.
+    rural = client.get(url, {"terme": "", "setting": "rural"}).json()["options"]
+    assert rural and all(option["count"] > 0 for option in rural)
+    assert len(client.get(url, {"terme": "e"}).json()["options"]) <= 20
+    assert client.get(url, {"terme": "zzzz"}).json()["options"] == []
+    assert client.get(url, {"terme": "x" * 5000, "region": "lune"}).status_code == 200
+
+
+def test_one_coworking_filter_kind_is_an_alias_of_the_service(client, corpus):
+    as_service = client.get(URL, {"service": "coworking", "per_page": 100})
+    as_kind = client.get(URL, {"kind": "coworking", "per_page": 100})
+    expected = set(
+        Place.objects.published().filter(services__slug="coworking").values_list("slug", flat=True)
+    )
+    assert set(result_slugs(as_service)) == set(result_slugs(as_kind)) == expected
+    # Every place of the kind offers the service: the alias loses no place.
+    kind = set(
+        Place.objects.published().filter(kinds__slug="coworking").values_list("slug", flat=True)
+    )
+    assert kind <= expected
+    # The directory offers coworking once: as a service, not as a kind.
+    kinds = [o.value for o in as_kind.context["facets"]["kind"].options]
+    assert "coworking" not in kinds
+    html = as_kind.content.decode()
+    assert 'name="service" value="coworking" checked' in html
+    assert 'name="kind" value="coworking"' not in html
+
+
+def test_area_and_setting_are_one_control(client, corpus):
+    by_area = client.get(URL, {"area": "rural", "per_page": 100})
+    by_setting = client.get(URL, {"setting": ["rural", "petite-ville"], "per_page": 100})
+    assert set(result_slugs(by_area)) == set(result_slugs(by_setting))
+    html = by_area.content.decode()
+    assert 'name="area"' not in html  # no second control
+    assert 'name="setting" value="rural" checked' in html
+    assert 'name="setting" value="petite-ville" checked' in html
+    groups = [label for label, _options in by_area.context["facets"]["setting"].groups]
+    assert [str(g) for g in groups] == ["Rural et petites villes", "Urbain"]
+    # Both parameters together: the settings of either.
+    both = client.get(URL, {"area": "urbain", "setting": "rural", "per_page": 100})
+    settings = {Place.objects.get(slug=s).setting for s in result_slugs(both)}
+    assert settings and settings <= {"rural", "ville-moyenne", "periurbain", "metropole"}
+    # Removing the filter removes what the area stood for.
+    active = {name: url for name, _l, _v, url in by_area.context["active_filters"]}
+    assert "area" not in active["setting"] and "setting" not in active["setting"]
+
+
+def test_invalid_values_are_named_next_to_the_results(client, corpus):
+    response = client.get(URL, {"region": "xyz", "kind": "fab-lab"})
+    html = response.content.decode()
+    assert "Valeur non reconnue pour Région : xyz" in html
+    results_start = html.index('id="results"')
+    assert html.index("Valeur non reconnue pour Région") > results_start
+    # The valid filter still applies, and the message links to the page without it.
+    assert response.context["paginator"].count == (
+        Place.objects.published().filter(kinds__slug="fab-lab").count()
+    )
+    assert 'href="?kind=fab-lab"' in html
+    response = client.get(URL, {"investment_min": "beaucoup"})
+    assert "Valeur non reconnue pour Investissement à partir de (€) : beaucoup" in (
+        response.content.decode()
+    )
+
+
+def test_filters_button_counts_the_active_filters(client, corpus):
+    response = client.get(URL, {"kind": ["fab-lab", "ptce"], "region": "84", "q": "lieu"})
+    assert response.context["filter_count"] == 2
+    html = response.content.decode()
+    assert '<details class="filters-panel" id="filters-panel">' in html
+    assert "Filtres (2)" in html
+    assert "Filtres (0)" in client.get(URL).content.decode()
+
+
+def test_no_quick_link_or_facet_leads_to_a_kind_without_places(client, corpus):
+    empty_kinds = set(
+        PlaceKind.objects.exclude(places__editorial_status="published").values_list(
+            "slug", flat=True
+        )
+    )
+    assert "campus-connecte" in empty_kinds
+    home = client.get(reverse("home")).content.decode()
+    linked = set(re.findall(r"kind=([\w-]+)", home))
+    assert linked and not linked & empty_kinds
+    response = client.get(URL)
+    facet, html = response.context["facets"]["kind"], response.content.decode()
+    for kind in empty_kinds:
+        assert f'name="kind" value="{kind}"' not in html
+    shown = re.findall(r'name="kind" value="([\w-]+)"', html)
+    assert shown and all(next(o.count for o in facet.options if o.value == s) for s in shown)
+
+
+@pytest.mark.parametrize(
+    ("path", "current"),
+    [
+        ("/lieux/", "Lieux"),
+        ("/territoires/", "Lieux"),
+        ("/etudes-de-cas/", "Études de cas"),
+        ("/comparer/", "Comparer"),
+        ("/enseignements/", "Enseignements"),
+        ("/tableaux/", "Tableaux"),
+        ("/sources/", "Sources"),
+        ("/en/enseignements/", "Lessons"),
+        ("/en/tableaux/", "Tables"),
+        ("/carte/", "Carte"),
+        ("/carte/densite/", "Carte"),
+        ("/statistiques/", "Statistiques"),
+    ],
+)
+def test_main_navigation_marks_the_current_section(client, corpus, path, current):
+    html = client.get(path).content.decode()
+    nav = re.search(r'<ul class="nav">(.*?)</ul>', html, re.S).group(1)
+    labels = re.findall(r">([^<>]+)</a>", nav)
+    if path.startswith("/en/"):
+        assert labels == [
+            "Places",
+            "Map",
+            "Case studies",
+            "Compare",
+            "Lessons",
+            "Tables",
+            "Statistics",
+            "Sources",
+        ]
+    else:
+        assert labels == [
+            "Lieux",
+            "Carte",
+            "Études de cas",
+            "Comparer",
+            "Enseignements",
+            "Tableaux",
+            "Statistiques",
+            "Sources",
+        ]
+    assert re.findall(r'aria-current="page">([^<]+)</a>', nav) == [current]
+
+
+def test_home_marks_no_section(client, corpus):
+    assert 'aria-current="page"' not in client.get(reverse("home")).content.decode()

@@ -64,6 +64,9 @@ def test_filters_work_without_javascript(nojs_page, site):
         "/etudes-de-cas/",
         "/etudes-de-cas/fab-lab-crest/",
         "/territoires/auvergne-rhone-alpes/",
+        "/territoires/",
+        "/lieux/?funder=region",
+        "/lieux/n-existe-pas/",
         "/en/lieux/",
     ],
 )
@@ -76,3 +79,71 @@ def test_main_pages_have_no_serious_accessibility_violation(page, site, path):
         if v["impact"] in ("serious", "critical")
     ]
     assert serious == []
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_on_a_phone_results_come_first_and_filters_open_from_a_button(browser, site, javascript):
+    context = browser.new_context(
+        locale="fr-FR", viewport=PHONE, is_mobile=True, java_script_enabled=javascript
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        page.goto(site + "/lieux/?kind=fab-lab&kind=ptce&region=84")
+        toggle = page.locator("summary.filters-toggle")
+        expect(toggle).to_be_visible()
+        expect(toggle).to_have_text(re.compile(r"Filtres \(2\)"))
+        # The first result is on the first screen, above any filter.
+        first = page.locator(".result-list > li").first
+        expect(first).to_be_visible()
+        assert first.bounding_box()["y"] < PHONE["height"]
+        expect(page.locator("input[name=kind][value=ptce]")).to_be_hidden()
+        # The button opens the filters, which apply as before.
+        toggle.click()
+        expect(page.locator("input[name=kind][value=ptce]")).to_be_visible()
+        page.locator("input[name=kind][value=fab-lab]").uncheck()
+        if not javascript:
+            page.get_by_role("button", name="Appliquer les filtres").click()
+        expect(page).not_to_have_url(re.compile(r"kind=fab-lab"))
+        expect(page.locator("summary.filters-toggle")).to_have_text(re.compile(r"Filtres \(2\)"))
+        if javascript:
+            # Still open after the results changed in place.
+            expect(page.locator("input[name=kind][value=ptce]")).to_be_visible()
+    finally:
+        context.close()
+
+
+def test_on_a_wide_screen_the_filters_are_shown_without_a_button(page, site):
+    page.goto(site + "/lieux/")
+    expect(page.locator("summary.filters-toggle")).to_be_hidden()
+    expect(page.locator("input[name=setting][value=rural]")).to_be_visible()
+
+
+def test_the_funder_box_is_a_combobox(page, site):
+    page.goto(site + "/lieux/")
+    page.locator(".facet-funder summary").click()
+    box = page.get_by_role("combobox", name="Nom du financeur")
+    box.fill("feder")
+    listbox = page.get_by_role("listbox")
+    expect(listbox).to_be_visible()
+    expect(box).to_have_attribute("aria-expanded", "true")
+    box.press("ArrowDown")
+    option = listbox.get_by_role("option").first
+    expect(option).to_have_attribute("aria-selected", "true")
+    expect(box).to_have_attribute("aria-activedescendant", option.get_attribute("id"))
+    box.press("Enter")
+    expect(page).to_have_url(re.compile(r"funder=feder"))
+    expect(page.locator(".active-filters")).to_contain_text("Financeur")
+
+
+def test_the_funder_box_works_without_javascript(nojs_page, site):
+    page = nojs_page
+    page.goto(site + "/lieux/")
+    page.locator(".facet-funder summary").click()
+    page.get_by_label("Nom du financeur").fill("FEDER")
+    page.get_by_role("button", name="Appliquer les filtres").click()
+    expect(page.locator(".active-filters")).to_contain_text("Financeur")
+    expect(page.locator(".invalid-filters")).to_have_count(0)

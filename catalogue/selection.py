@@ -1,0 +1,44 @@
+"""The places a directory query string selects, for every view that reads one.
+
+The directory (`/lieux/`), the map, the statistics, the exports and the API take the same
+query parameters (DESIGN §6): they all ask this module which places those parameters select,
+so that the same query string gives the same places everywhere.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from .filters import PlaceFilter, canonical_params
+from .models import Place
+
+
+@dataclass
+class Selection:
+    filterset: PlaceFilter
+    places: QuerySet  # published places the valid filters leave, sorted like the directory
+    errors: dict  # {parameter: [message, ...]} for the values that were not understood
+
+    @property
+    def valid(self):
+        return not self.errors
+
+    def error_text(self):
+        """The errors as one line a reader (or an API client) understands."""
+        return "; ".join(
+            f"{name}: {' '.join(str(m) for m in messages)}"
+            for name, messages in self.errors.items()
+        )
+
+
+def select_places(data, base=None):
+    """The places ``data`` (a QueryDict) selects among ``base`` (all published places).
+
+    Invalid values are reported in ``errors`` and ignored, as the directory does; views that
+    must refuse them (exports, API) answer 400 with ``error_text()``.
+    """
+    base = Place.objects.published() if base is None else base
+    # Aliases rewritten as the directory rewrites them (``kind=coworking`` is the service).
+    filterset = PlaceFilter(canonical_params(data), queryset=base)
+    filterset.is_valid()
+    return Selection(filterset, filterset.filter_queryset(base), dict(filterset.form.errors))
