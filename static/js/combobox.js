@@ -61,6 +61,8 @@
     }
 
     function show(found) {
+      // Answers may arrive after the reader moved in the list: keep the option they are on.
+      var current = active >= 0 && options()[active] ? options()[active].dataset.value : null;
       listbox.textContent = "";
       found.forEach(function (option, i) {
         var item = document.createElement("li");
@@ -81,6 +83,8 @@
       input.removeAttribute("aria-activedescendant");
       listbox.hidden = !found.length;
       input.setAttribute("aria-expanded", found.length ? "true" : "false");
+      var kept = found.findIndex(function (option) { return option.value === current; });
+      if (kept >= 0) highlight(kept);
     }
 
     function lookUp() {

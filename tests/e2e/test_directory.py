@@ -129,6 +129,8 @@ def test_the_funder_box_is_a_combobox(page, site):
     box.fill("feder")
     listbox = page.get_by_role("listbox")
     expect(listbox).to_be_visible()
+    # The answer for « feder » (not the most frequent funders shown on focus).
+    expect(listbox.get_by_role("option").first).to_contain_text("FEDER")
     expect(box).to_have_attribute("aria-expanded", "true")
     box.press("ArrowDown")
     option = listbox.get_by_role("option").first
