@@ -9,8 +9,10 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
+from .facets import count_facets
 from .filters import PlaceFilter, canonical_params
 from .models import Place
+from .search import ranked_hits
 
 
 @dataclass
@@ -18,10 +20,28 @@ class Selection:
     filterset: PlaceFilter
     places: QuerySet  # published places the valid filters leave, sorted like the directory
     errors: dict  # {parameter: [message, ...]} for the values that were not understood
+    base: QuerySet = None  # the places the selection was made among
 
     @property
     def valid(self):
         return not self.errors
+
+    def listing(self):
+        """(places in order, how many) as the directory lists them: the count from the
+        facet index, the order of a search by relevance from the search's ranked hits
+        (a list of ids), any other order from the database (a queryset)."""
+        data = self.filterset.form.cleaned_data
+        query, sort = data.get("q") or "", data.get("sort") or ""
+        ranked = ranked_hits(query) if query else None
+        if ranked is not None:
+            self.filterset.search_query = ranked.query
+        _counts, _without, results = count_facets(
+            self.filterset, self.base, hits=list(ranked) if ranked is not None else None
+        )
+        total = results.mask.bit_count()
+        if ranked is not None and sort in ("", "relevance"):
+            return sorted(results.ids(), key=ranked.get, reverse=True), total
+        return self.places, total
 
     def error_text(self):
         """The errors as one line a reader (or an API client) understands."""
@@ -41,4 +61,4 @@ def select_places(data, base=None):
     # Aliases rewritten as the directory rewrites them (``kind=coworking`` is the service).
     filterset = PlaceFilter(canonical_params(data), queryset=base)
     filterset.is_valid()
-    return Selection(filterset, filterset.filter_queryset(base), dict(filterset.form.errors))
+    return Selection(filterset, filterset.filter_queryset(base), dict(filterset.form.errors), base)

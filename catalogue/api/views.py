@@ -49,12 +49,16 @@ class DirectoryFilterBackend(BaseFilterBackend):
     def filter_queryset(self, request, queryset, view):
         if view.action != "list":
             return queryset
+        return self.select(request, queryset).places
+
+    @staticmethod
+    def select(request, queryset):
         selection = select_places(request.query_params, base=queryset)
         if not selection.valid:
             raise ValidationError(
                 {name: [str(m) for m in messages] for name, messages in selection.errors.items()}
             )
-        return selection.places
+        return selection
 
     def get_schema_operation_parameters(self, view):
         """PlaceFilter's parameters, as the OpenAPI schema lists them."""
@@ -108,10 +112,39 @@ class PlaceViewSet(ReadOnlyViewSet):
             return places_for_export(Place.objects.public()).with_coordinates()
         return Place.objects.published().for_listing()
 
+    def list(self, request, *args, **kwargs):
+        # Counted and, for a search, ordered as the directory does (facet index, ranked
+        # hits): no COUNT(*) over the selection, no second full-text query.
+        selection = DirectoryFilterBackend.select(request, Place.objects.published())
+        ordered, total = selection.listing()
+        page = self.paginate_queryset(CountedPlaces(ordered, total))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
         attach_points(page)
         return page
+
+
+class CountedPlaces:
+    """The places of a listing whose number is already known: a page of ids is fetched
+    (in that order) with what a listing shows; a queryset is sliced as usual."""
+
+    def __init__(self, ordered, total):
+        self.ordered, self.total = ordered, total
+
+    def count(self):
+        return self.total
+
+    def __len__(self):
+        return self.total
+
+    def __getitem__(self, key):
+        if isinstance(self.ordered, list):
+            ids = self.ordered[key]
+            found = Place.objects.for_listing().in_bulk(ids)
+            return [found[pk] for pk in ids if pk in found]
+        return list(self.ordered.for_listing()[key])
 
 
 def attach_points(places):
