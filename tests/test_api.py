@@ -303,3 +303,21 @@ def test_anonymous_clients_are_throttled(client, corpus, monkeypatch):
     assert refused.status_code == 429
     assert int(refused["Retry-After"]) > 0
     assert refused.json()["detail"]
+
+
+def test_a_place_list_reads_one_page_of_places_not_all(client, corpus):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for params in ({"per_page": 2}, {"per_page": 2, "q": "fab lab"}, {"kind": "ptce"}):
+        client.get(API + "places/", params)  # the facet index is built on the first request
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(API + "places/", params).status_code == 200
+        whole = [
+            q["sql"]
+            for q in queries
+            if 'FROM "catalogue_place"' in q["sql"]
+            and "LIMIT" not in q["sql"]
+            and " IN (" not in q["sql"]
+        ]
+        assert whole == [], params

@@ -130,8 +130,10 @@ class CountedPlaces:
     """The places of a listing whose number is already known: a page of ids is fetched
     (in that order) with what a listing shows; a queryset is sliced as usual."""
 
-    def __init__(self, ordered, total):
-        self.ordered, self.total = ordered, total
+    # Not named `ordered`: Django's paginator reads that attribute and tests its truth,
+    # which would fetch a whole queryset.
+    def __init__(self, places, total):
+        self.places, self.total = places, total
 
     def count(self):
         return self.total
@@ -140,11 +142,11 @@ class CountedPlaces:
         return self.total
 
     def __getitem__(self, key):
-        if isinstance(self.ordered, list):
-            ids = self.ordered[key]
+        if isinstance(self.places, list):
+            ids = self.places[key]
             found = Place.objects.for_listing().in_bulk(ids)
             return [found[pk] for pk in ids if pk in found]
-        return list(self.ordered.for_listing()[key])
+        return list(self.places.for_listing()[key])
 
 
 def attach_points(places):
