@@ -6,7 +6,8 @@ Prints, for each scenario, the median and 95th percentile of the time Django tak
 answer (URL routing, queries, template rendering; no network), and the number of SQL
 queries of one request. Directory pages are measured cold (Django's cache emptied before
 every request) and warm; facet counts come from the per-process facet index in both cases,
-and the time to rebuild that index after a change is printed on its own. The Django admin
+and the times to rebuild that index and to apply one logged change to it are printed on
+their own. The Django admin
 changelist doing the same filter and search is measured alongside as a peer.
 """
 
@@ -31,12 +32,12 @@ django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.cache import cache  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from catalogue import facet_index, versioning  # noqa: E402
+from catalogue import facet_index, search, versioning  # noqa: E402
 from catalogue.models import Place  # noqa: E402
 
 SCENARIOS = [
@@ -62,14 +63,39 @@ def timed(client, url, runs, cold):
     for _ in range(runs):
         if cold:
             cache.clear()
+            search.forget_recent_hits()
         started = time.perf_counter()
         response = client.get(url)
         samples.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200, (url, response.status_code)
     if cold:
         cache.clear()
+        search.forget_recent_hits()
     with CaptureQueriesContext(connection) as queries:
         client.get(url)
+    return samples, len(queries)
+
+
+def index_update_times(rng, runs):
+    """Time for a process to bring its facet index up to date after another process
+    changed one place (its setting and one kind): the change is logged as an editor's
+    save logs it, then the next request's `get_index()` applies it."""
+    facet_index.get_index()
+    ids = list(Place.objects.published().values_list("pk", flat=True)[:5000])
+    settings = [value for value, _label in Place._meta.get_field("setting").choices]
+    kinds = list(Place.kinds.field.related_model.objects.values_list("pk", flat=True))
+    samples = []
+    for _ in range(runs):
+        pk = rng.choice(ids)
+        with transaction.atomic():
+            Place.objects.filter(pk=pk).update(setting=rng.choice(settings))
+            Place.kinds.through.objects.filter(place_id=pk).delete()
+            Place.kinds.through.objects.create(place_id=pk, placekind_id=rng.choice(kinds))
+            versioning.record([pk])
+        started = time.perf_counter()
+        with CaptureQueriesContext(connection) as queries:
+            facet_index.get_index()
+        samples.append((time.perf_counter() - started) * 1000)
     return samples, len(queries)
 
 
@@ -107,17 +133,23 @@ def main():
     label = "facet index rebuilt after a change"
     print(f"{label:48} {elapsed:7.1f} ms   ({len(index.ids)} places, {values} values)")
     rng = random.Random(1)
+    report("facet index: one change applied", *index_update_times(rng, args.runs))
     slugs = list(Place.objects.values_list("slug", flat=True)[:5000])
-    samples = []
+    cold, warm = [], []
     for _ in range(args.runs):
         url = f"/lieux/{rng.choice(slugs)}/"
-        client.get(url)
-        started = time.perf_counter()
-        client.get(url)
-        samples.append((time.perf_counter() - started) * 1000)
+        client.get(f"/lieux/{rng.choice(slugs)}/")  # another page: connections and buffers
+        for samples in (cold, warm):  # rendered, then from the page cache
+            started = time.perf_counter()
+            assert client.get(url).status_code == 200
+            samples.append((time.perf_counter() - started) * 1000)
+    cache.clear()
     with CaptureQueriesContext(connection) as queries:
         client.get(f"/lieux/{slugs[0]}/")
-    report("place page", samples, len(queries))
+    report("place page (cold)", cold, len(queries))
+    with CaptureQueriesContext(connection) as queries:
+        client.get(f"/lieux/{slugs[0]}/")
+    report("place page (warm)", warm, len(queries))
     # The admin page an editor opens most: a place with its figures, fundings and lessons.
     place = Place.objects.annotate(n=Count("figures")).order_by("-n", "pk").first()
     url = f"/admin/catalogue/place/{place.pk}/change/"

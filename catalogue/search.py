@@ -27,10 +27,13 @@ FTS5 table (`unicode61 remove_diacritics 2`) of the same four columns stemmed wi
 French Snowball stemmer; `reindex` keeps both in sync.
 """
 
+import collections
 import functools
 import hashlib
 import json
 import re
+import threading
+import unicodedata
 from dataclasses import dataclass, field
 
 from django.apps import apps
@@ -212,14 +215,30 @@ def ts_place_text(query):
 # ------------------------------------------------------------------ matching
 
 
+# The sort key of a hit folds three levels into one number: name match, then place match,
+# then relevance (ts_rank stays below 1; bm25 stays far below 1000 here).
+NAMED, LOCATED = 1_000_000, 1_000
+
+
 class Hits(dict):
     """{place id: sort key} (higher first), with the query as resolved (typos corrected)."""
 
     query = None
+    _mask = (None, 0)
+
+    def mask_in(self, index):
+        """The hits as a bit set of ``index`` (a facet index), kept for the next caller
+        using the same index."""
+        known, mask = self._mask
+        if known is not index:
+            mask = index.mask_of(self)
+            self._mask = (index, mask)
+        return mask
 
 
 def _match(query):
-    """[(place id, named, located, relevance)] for the places matching ``query``."""
+    """[(place id, sort key)] for the places matching ``query``: `NAMED` if the name or
+    an alias matches, plus `LOCATED` if the place's territories do, plus relevance."""
     if not query:
         return []
     with connection.cursor() as cursor:
@@ -227,8 +246,10 @@ def _match(query):
             expression, params = ts_expression(query)
             cursor.execute(
                 f"""
-                SELECT s.place_id, s.vector @@ q.named, s.vector @@ q.located,
-                       ts_rank(s.vector, q.query)
+                SELECT s.place_id,
+                       (s.vector @@ q.named)::int * {NAMED}
+                       + (s.vector @@ q.located)::int * {LOCATED}
+                       + ts_rank(s.vector, q.query)
                 FROM {PlaceSearch._meta.db_table} AS s,
                      (SELECT {expression} AS query,
                              to_tsquery('french', %s) AS named,
@@ -241,11 +262,11 @@ def _match(query):
             cursor.execute(
                 f"""
                 SELECT {FTS_TABLE}.rowid,
-                       {FTS_TABLE}.rowid IN (SELECT rowid FROM {FTS_TABLE}
-                                             WHERE {FTS_TABLE} MATCH %s),
-                       {FTS_TABLE}.rowid IN (SELECT rowid FROM {FTS_TABLE}
-                                             WHERE {FTS_TABLE} MATCH %s),
-                       -bm25({FTS_TABLE}, {BM25_WEIGHTS})
+                       ({FTS_TABLE}.rowid IN (SELECT rowid FROM {FTS_TABLE}
+                                              WHERE {FTS_TABLE} MATCH %s)) * {NAMED}
+                       + ({FTS_TABLE}.rowid IN (SELECT rowid FROM {FTS_TABLE}
+                                                WHERE {FTS_TABLE} MATCH %s)) * {LOCATED}
+                       - bm25({FTS_TABLE}, {BM25_WEIGHTS})
                 FROM {FTS_TABLE}
                 JOIN {PlaceSearch._meta.db_table} AS s ON s.place_id = {FTS_TABLE}.rowid
                 WHERE {FTS_TABLE} MATCH %s
@@ -327,10 +348,43 @@ def resolve(text):
     return query
 
 
+# The hits of the queries asked last, per process, for the data version they were found
+# in: a query asked again (the next page, another filter, the map of the same search)
+# is not searched again. Bounded by the number of hits kept (about 100 bytes each).
+RECENT_HITS_KEPT = 200_000
+_recent_hits = collections.OrderedDict()
+_recent_lock = threading.Lock()
+
+
+def forget_recent_hits():
+    with _recent_lock:
+        _recent_hits.clear()
+
+
 def ranked_hits(text):
     """{place id: sort key} for the places matching the query, in one query (two more
     when nothing matches and typos are tried). Sort by the key, highest first: name or
-    alias matches, then places in a territory the query names, then relevance."""
+    alias matches, then places in a territory the query names, then relevance.
+
+    The answer is shared with later callers asking the same query in the same data
+    version: read it, never change it."""
+    key = (text, versioning.data_version())
+    with _recent_lock:
+        hits = _recent_hits.get(key)
+        if hits is not None:
+            _recent_hits.move_to_end(key)
+            return hits
+    hits = _ranked_hits(text)
+    with _recent_lock:
+        _recent_hits[key] = hits
+        kept = sum(len(found) for found in _recent_hits.values())
+        while kept > RECENT_HITS_KEPT and len(_recent_hits) > 1:
+            _old_key, dropped = _recent_hits.popitem(last=False)
+            kept -= len(dropped)
+    return hits
+
+
+def _ranked_hits(text):
     query = parse(text)
     rows = _match(query)
     if not rows and query and not query.resolved:
@@ -338,10 +392,7 @@ def ranked_hits(text):
         if query.corrected:
             rows = _match(query)
     query.resolved = True
-    hits = Hits(
-        (pk, (bool(named), bool(located), float(relevance or 0)))
-        for pk, named, located, relevance in rows
-    )
+    hits = Hits(rows)
     hits.query = query
     return hits
 
@@ -368,11 +419,6 @@ def hits(text):
         return PlaceSearch.objects.none().values("place_id")
     sql, params = _matching_ids_sql(query)
     return PlaceSearch.objects.filter(place_id__in=RawSQL(sql, params)).values("place_id")
-
-
-# `search`'s rank folds `ranked_hits`' sort key into one number: name match, then place
-# match, then relevance (ts_rank stays below 1; bm25 stays far below 1000 here).
-NAMED, LOCATED = 1_000_000, 1_000
 
 
 def search(queryset, text):
@@ -413,14 +459,23 @@ def _folded_word(token):
     return (words(token) or [""])[0]
 
 
-def _carried(tokens):
+def _carried(tokens, wanted=None):
     """For each token (a word as written), the stems it matches: its own, and the one of
-    it written together with its neighbour before or after (« Fab lab » as « fablab »)."""
+    it written together with its neighbour before or after (« Fab lab » as « fablab »).
+
+    ``wanted``: when only these stems matter, two words written together are stemmed
+    only if they begin as one of them does (a French stem of three letters or more keeps
+    its word's first two), which spares stemming most pairs of a long text."""
     folded = [_folded_word(token) for token in tokens]
     carried = [{stem(word)} if word else set() for word in folded]
+    beginnings = None if wanted is None else {w[:2] for w in wanted if len(w) >= 3}
+    short = wanted is not None and any(len(w) < 3 for w in wanted)
     for i in range(len(folded) - 1):
         if folded[i] and joinable(folded[i], folded[i + 1]):
-            joined = stem(normalize(folded[i] + folded[i + 1]))
+            pair = normalize(folded[i] + folded[i + 1])
+            if beginnings is not None and not short and pair[:2] not in beginnings:
+                continue
+            joined = stem(pair)
             carried[i].add(joined)
             carried[i + 1].add(joined)
     return carried
@@ -428,7 +483,7 @@ def _carried(tokens):
 
 def _marked_positions(tokens, stems):
     """{index: matched stems} of the tokens that match one of ``stems``."""
-    return {i: found & stems for i, found in enumerate(_carried(tokens)) if found & stems}
+    return {i: found & stems for i, found in enumerate(_carried(tokens, stems)) if found & stems}
 
 
 def _render(text, matches, marked, start=0, end=None):
@@ -465,6 +520,18 @@ def highlight(text, query):
 SNIPPET_PREFERENCE = {"C": 0, "K": 1, "D": 2, "A": 3, "B": 4}
 
 
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+def _squeezed(text):
+    """The letters and digits of ``text``, folded, with nothing between words: the same
+    characters as ``"".join(words(text))`` (less the singular of a few plurals, which
+    only ever shortens a word), several times faster; for a first look at a passage."""
+    text = text.replace("œ", "oe").replace("Œ", "oe").replace("æ", "ae").replace("Æ", "ae")
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return _NOT_ALNUM.sub("", ascii_text.lower())
+
+
 def snippet(passages, query, length=SNIPPET_WORDS, shown=""):
     """About ``length`` words of the passage that matches most of the query, around its
     matched words (marked), or "" when no passage matches. ``passages``: [(weight, text)]
@@ -480,8 +547,7 @@ def snippet(passages, query, length=SNIPPET_WORDS, shown=""):
     beginnings = {st[:4] for st in stems}
     best = None
     for order, (weight, text) in enumerate(passages[1:]):
-        squeezed = "".join(words(text))
-        if not any(b in squeezed for b in beginnings):
+        if not any(b in _squeezed(text) for b in beginnings):
             continue
         matches = list(_TOKEN.finditer(text))
         marked = _marked_positions([m.group(0) for m in matches], stems)

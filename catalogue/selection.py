@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from .facets import count_facets
+from .facets import count_facets, ordered_results
 from .filters import PlaceFilter, canonical_params
 from .models import Place
 from .search import ranked_hits
@@ -35,13 +35,12 @@ class Selection:
         ranked = ranked_hits(query) if query else None
         if ranked is not None:
             self.filterset.search_query = ranked.query
-        _counts, _without, results = count_facets(
-            self.filterset, self.base, hits=list(ranked) if ranked is not None else None
-        )
+        _counts, _without, results = count_facets(self.filterset, self.base, hits=ranked)
         total = results.mask.bit_count()
         if ranked is not None and sort in ("", "relevance"):
             return sorted(results.ids(), key=ranked.get, reverse=True), total
-        return self.places, total
+        ordered = ordered_results(results, sort)
+        return (self.places if ordered is None else ordered), total
 
     def error_text(self):
         """The errors as one line a reader (or an API client) understands."""

@@ -4,7 +4,17 @@ from django.dispatch import receiver
 
 from . import editing, images, versioning
 from .headlines import refresh_headlines
-from .models import Figure, Funding, Lesson, Organisation, Place, PlaceKind, Service, Territory
+from .models import (
+    Figure,
+    Funding,
+    Lesson,
+    Organisation,
+    Place,
+    PlaceKind,
+    Service,
+    Source,
+    Territory,
+)
 
 # Resized copies of a new image, made once whatever saved the place (admin, shell, loader).
 post_save.connect(images.place_saved, sender=Place, dispatch_uid="place-image")
@@ -16,12 +26,56 @@ def figure_changed(sender, instance, **kwargs):
     refresh_headlines([instance.place_id])
 
 
-# What the directory's cached facet counts depend on.
-for model in (Place, Figure, Funding, Lesson, Organisation, PlaceKind, Service, Territory):
-    post_save.connect(versioning.bump, sender=model, dispatch_uid=f"bump-{model.__name__}")
-    post_delete.connect(versioning.bump, sender=model, dispatch_uid=f"del-{model.__name__}")
-for relation in (Place.kinds.through, Place.services.through, Place.sources.through):
-    m2m_changed.connect(versioning.bump, sender=relation, dispatch_uid=f"m2m-{relation.__name__}")
+# Every change to what the site shows is recorded (catalogue.versioning), in the writer's
+# transaction: what the facet index holds of the places it touched, or everything.
+FACET_VOCABULARIES = (Organisation, PlaceKind, Service, Source, Territory)
+NOT_CONTENT = {
+    "DataVersion",
+    "DataChange",
+    "PlaceSearch",
+    "PlaceSearchText",
+    "SearchWord",
+    "Proposal",
+    "CorpusRecord",
+}  # derived, internal, or not published
+PLACE_RELATIONS = (Place.kinds.through, Place.services.through, Place.sources.through)
+
+
+def _is_content(model):
+    return (
+        model._meta.app_label in ("catalogue", "casestudies")
+        and model.__name__ not in NOT_CONTENT
+        and not model.__name__.startswith("Historical")
+    )
+
+
+@receiver([post_save, post_delete], dispatch_uid="record-change")
+def record_change(sender, instance, **kwargs):
+    if not _is_content(sender):
+        return
+    if sender is Place:
+        versioning.record([instance.pk])
+    elif sender is Funding:
+        versioning.record([instance.place_id])
+    elif issubclass(sender, FACET_VOCABULARIES):
+        versioning.bump()
+    else:
+        versioning.record()  # figures, lessons, case studies: no facet changes
+
+
+@receiver(m2m_changed, dispatch_uid="record-relation-change")
+def record_relation_change(sender, instance, action, reverse, pk_set, **kwargs):
+    if not action.startswith("post_") or not _is_content(type(instance)):
+        return
+    if sender not in PLACE_RELATIONS:
+        versioning.record()
+    elif not reverse:
+        versioning.record([instance.pk])
+    elif pk_set:
+        versioning.record(pk_set)  # from a kind, service or source: its places
+    else:
+        versioning.bump()  # a kind's places cleared: which ones is not known
+
 
 # A figure, funding or lesson saved or deleted changes its place: a form opened on the
 # place before that is stale (optimistic locking), and the place's history page lists it.

@@ -1,22 +1,129 @@
-"""A token that changes whenever catalogue data changes, to key what is derived from it.
+"""A token that changes whenever catalogue data changes, to key what is derived from it,
+and the log of what each change touched.
 
 It lives in the database, so every web process sees the same one. A new token is random
 rather than the next number: if the transaction that changed it rolls back, the token
-goes back to one that only ever described committed data.
+goes back to one that only ever described committed data, and a database restored from a
+backup never reuses a token that described other data.
+
+Beside the token, ``seq`` numbers the changes and `DataChange` records, for each number,
+which places it touched. Both are written in the writer's transaction, after the update of
+the version row: that row stays locked until the transaction ends, so changes are numbered
+in the order they commit, and a reader that sees number n sees every change up to n.
 """
 
 import secrets
+import threading
+
+from django.core.signals import request_finished, request_started
+from django.db import transaction
+from django.db.models import F
+from django.dispatch import receiver
+from django.utils import timezone
+
+# Changes kept in the log; a process further behind rebuilds its derived data.
+KEPT_CHANGES = 10_000
+
+
+class _RequestState(threading.local):
+    within_request = False
+    version = None
+
+
+_request = _RequestState()
+
+
+@receiver(request_started, dispatch_uid="data-version-request-started")
+def _request_started(**kwargs):
+    _request.within_request, _request.version = True, None
+
+
+@receiver(request_finished, dispatch_uid="data-version-request-finished")
+def _request_finished(**kwargs):
+    _request.within_request, _request.version = False, None
+
+
+def current():
+    """(token, seq, changed_at) of the committed data, in one query; read once per
+    request (the cache validators, the page cache and the facet index all ask)."""
+    from .models import DataVersion
+
+    if _request.within_request and _request.version is not None:
+        return _request.version
+    row = DataVersion.objects.values_list("token", "seq", "changed_at").first() or (0, 0, None)
+    if _request.within_request:
+        _request.version = row
+    return row
 
 
 def data_version():
-    from .models import DataVersion
+    return current()[0]
 
-    return DataVersion.objects.values_list("token", flat=True).first() or 0
+
+def data_changed_at():
+    """When the catalogue's data last changed (an aware datetime), or None."""
+    return current()[2]
+
+
+def record(place_ids=(), everything=False):
+    """Record a change in the current transaction: the places whose rows it touched,
+    ``everything`` when what it touched is shared by many (a vocabulary, a territory)
+    or unknown (a bulk load). Without either, the data changed but no place's facets
+    did (a figure, a lesson): the token moves, the index stays."""
+    from .models import DataChange, DataVersion
+
+    token = secrets.randbits(62)
+    now = timezone.now()
+    with transaction.atomic():
+        if not DataVersion.objects.filter(pk=1).update(
+            token=token, seq=F("seq") + 1, changed_at=now
+        ):
+            DataVersion.objects.update_or_create(
+                pk=1, defaults={"token": token, "seq": 1, "changed_at": now}
+            )
+        seq = DataVersion.objects.values_list("seq", flat=True).get(pk=1)
+        place_ids = sorted({pk for pk in place_ids if pk is not None})
+        if everything:
+            rows = [DataChange(seq=seq, token=token, scope=DataChange.Scope.ALL)]
+        elif place_ids:
+            rows = [
+                DataChange(seq=seq, token=token, scope=DataChange.Scope.PLACES, place_id=pk)
+                for pk in place_ids
+            ]
+        else:
+            rows = [DataChange(seq=seq, token=token, scope=DataChange.Scope.NONE)]
+        DataChange.objects.bulk_create(rows)
+        _request.version = None  # this request reads the new version from now on
+        if seq % 100 == 0:
+            DataChange.objects.filter(seq__lte=seq - KEPT_CHANGES).delete()
+    return seq
 
 
 def bump(**kwargs):
-    from .models import DataVersion
+    """A change whose extent is not known: everything derived is rebuilt."""
+    return record(everything=True)
 
-    token = secrets.randbits(62)
-    if not DataVersion.objects.filter(pk=1).update(token=token):
-        DataVersion.objects.update_or_create(pk=1, defaults={"token": token})
+
+def changes_since(seq, token):
+    """{seq: [(scope, place_id), ...]} of the changes after ``seq``, or None when the log
+    does not continue from (``seq``, ``token``): change ``seq`` was pruned, or rolled back
+    and its number given to another change."""
+    from .models import DataChange
+
+    found = {}
+    rows = (
+        DataChange.objects.filter(seq__gte=seq)
+        .order_by("seq")
+        .values_list("seq", "token", "scope", "place_id")
+    )
+    for number, change_token, scope, place_id in rows:
+        if number == seq:
+            if change_token != token:
+                return None
+            found[seq] = []
+        else:
+            found.setdefault(number, []).append((scope, place_id))
+    if seq and seq not in found:
+        return None
+    found.pop(seq, None)
+    return found

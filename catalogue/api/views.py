@@ -2,7 +2,7 @@
 (lessons, which have none, by their number)."""
 
 import django_filters
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -142,7 +142,7 @@ class CountedPlaces:
         return self.total
 
     def __getitem__(self, key):
-        if isinstance(self.places, list):
+        if not isinstance(self.places, QuerySet):  # ids in order (list or index-sorted)
             ids = self.places[key]
             found = Place.objects.for_listing().in_bulk(ids)
             return [found[pk] for pk in ids if pk in found]

@@ -205,23 +205,24 @@ ALL_FILTERS = {
 
 def test_directory_query_count_is_pinned_and_flat(client, corpus, make_place):
     versioning.bump()  # a change, as an editor's save would make
-    # After a change: the data version, the facet index built again (places, régions and
-    # départements, kinds and their links, services and their links, funders and their
-    # links, sources and their links), then the page of places (+ territories) and their
-    # kinds.
-    assert count_queries(client, {}) == 13
+    # After a change to everything: the data version, the change log, the facet index
+    # built again (places, régions and départements, kinds and their links, services and
+    # their links, funders and their links, sources and their links), then the page of
+    # places (+ territories) and their kinds.
+    assert count_queries(client, {}) == 14
     # Index in memory: the data version, the page, its kinds.
     assert count_queries(client, {}) == 3
     assert count_queries(client, {"per_page": 100, "page": 1}) == 3
     # + validation of kind, region, departement, service, funder and source values; the
-    # search hits; the places within the ranges; and, since nothing matches them all, one
-    # count per range filter for the "remove this filter" suggestions (the index answers
-    # for the others)
+    # search hits; and, since nothing matches them all, one count per range filter for the
+    # "remove this filter" suggestions (the index answers for the others, and the ranges
+    # and the sort by investment come from its numbers)
     with_filters = count_queries(client, ALL_FILTERS)
-    assert with_filters == 19
+    assert with_filters == 18
     for _ in range(30):
         make_place(kinds=("fab-lab", "pepiniere"), services=("prototypage",))
-    assert count_queries(client, {}) == 13
+    # (each new place has a new commune: the index is built again)
+    assert count_queries(client, {}) == 14
     assert count_queries(client, ALL_FILTERS) == with_filters
 
 
