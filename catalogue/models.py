@@ -748,20 +748,17 @@ class Place(NaturalKeyMixin, Versioned, models.Model):
                 break
         if not shared_kinds:
             return []
-        candidates = list(Place.objects.filter(pk__in=shared_kinds))
-        service_ids = [service.pk for service in self.services.all()]
-        shared_services = dict(
-            Place.services.through.objects.filter(
-                place_id__in=shared_kinds, service_id__in=service_ids
-            )
-            .values_list("place_id")
-            .annotate(n=models.Count("service_id"))
-            .values_list("place_id", "n")
+        # Only what the page shows and the score needs (a place row is long).
+        candidates = list(
+            Place.objects.filter(pk__in=shared_kinds).only("slug", "name", "setting", "region")
         )
+        # Shared services from the index too: one bit test per service, no query.
+        service_masks = [index.masks["service"].get(s.slug, 0) for s in self.services.all()]
         for candidate in candidates:
+            position = index.positions[candidate.pk]
             candidate.shared_kinds = shared_kinds[candidate.pk]
             candidate.same_setting = bool(self.setting) and candidate.setting == self.setting
-            candidate.shared_services = shared_services.get(candidate.pk, 0)
+            candidate.shared_services = sum((mask >> position) & 1 for mask in service_masks)
             candidate.score = (
                 2 * candidate.shared_kinds
                 + 2 * candidate.same_setting
@@ -797,12 +794,41 @@ class Place(NaturalKeyMixin, Versioned, models.Model):
 
 class DataVersion(models.Model):
     """One row whose token changes with every change to the catalogue's data
-    (catalogue.versioning): derived data, such as the facet index, is keyed by it."""
+    (catalogue.versioning): derived data, such as the facet index, is keyed by it.
+
+    ``seq`` counts the changes; each one is recorded in `DataChange` with its number.
+    """
 
     token = models.PositiveBigIntegerField(default=0)
+    seq = models.PositiveBigIntegerField(default=0)
+    changed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self):
         return str(self.token)
+
+
+class DataChange(models.Model):
+    """What one change to the catalogue touched, numbered by `DataVersion.seq`, written
+    in the same transaction as the change: a process holding derived data (the facet
+    index) at an older number reads the changes after it and updates only those places.
+    """
+
+    class Scope(models.TextChoices):
+        PLACES = "places", "places"  # the rows of ``place_id`` (one row per place)
+        ALL = "all", "all"  # vocabularies, territories, bulk loads: rebuild everything
+        NONE = "none", "none"  # nothing the facet index holds (figures, lessons)
+
+    seq = models.PositiveBigIntegerField(db_index=True)
+    # The data version's token after this change: a process whose index says "seq n,
+    # token t" checks that change n still has token t (n may have been rolled back and
+    # given to another change since).
+    token = models.PositiveBigIntegerField()
+    scope = models.CharField(max_length=8, choices=Scope.choices)
+    # No foreign key: a deleted place's change must stay readable.
+    place_id = models.BigIntegerField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.seq} {self.scope} {self.place_id or ''}"
 
 
 class PlaceSearch(models.Model):

@@ -7,10 +7,11 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView
 
-from .editing import visible_or_404, with_last_modified
-from .facets import RANGE_FILTERS, build_facets, matching_options
+from .editing import visible_or_404
+from .facets import RANGE_FILTERS, build_facets, matching_options, ordered_results
 from .filters import PlaceFilter, canonical_params
 from .models import PUBLIC_STATUSES, Place, Source, Territory
+from .place_page import attach_relations
 from .search import highlight, ranked_hits, snippets
 
 PAGE_SIZES = (20, 50, 100)
@@ -103,18 +104,22 @@ def directory_context(request, base, scoped=False):
     if ranked is not None:
         # The query as resolved (typos corrected): the other filters' counts use it too.
         filterset.search_query = ranked.query
-    facets, total, without_each, results = build_facets(
-        filterset, base, scoped, hits=list(ranked) if ranked is not None else None
-    )
+    facets, total, without_each, results = build_facets(filterset, base, scoped, hits=ranked)
     if ranked is not None and sort in ("", "relevance"):
         # Ranked by relevance from the search's own scores: no second full-text query.
         # Name matches, then places in a territory the query names, then relevance.
         ordered = sorted(results.ids(), key=ranked.get, reverse=True)  # stable: ties by id
+    else:
+        # By a number: the facet index sorts the results it already holds.
+        ordered = ordered_results(results, sort)
+    if ordered is not None:
         paginator = Paginator(ordered, page_size(request))
         page = paginator.get_page(request.GET.get("page"))
-        # With their search passages (for the snippets), in the same query.
         listed = Place.objects.for_listing().filter(pk__in=page.object_list)
-        found = {p.pk: p for p in listed.annotate(search_passages=F("search_text__passages"))}
+        if ranked is not None:
+            # With their search passages (for the snippets), in the same query.
+            listed = listed.annotate(search_passages=F("search_text__passages"))
+        found = {p.pk: p for p in listed}
         page.object_list = [found[pk] for pk in page.object_list if pk in found]
     else:
         places = filterset.filter_queryset(base)
@@ -266,14 +271,14 @@ def place_list(request):
 class PlaceDetailView(DetailView):
     def get_queryset(self):
         # Every status: drafts are previewed by staff, archived places keep their page.
-        return with_last_modified(
-            Place.objects.for_detail().prefetch_related(
-                Prefetch("case_studies", queryset=public_case_studies())
-            )
+        # Its kinds, services, sources, figures, fundings, lessons, public case studies
+        # and when it last changed come in one more query (catalogue/place_page.py).
+        return Place.objects.select_related(
+            "territory__parent__parent__parent__parent", "departement", "region"
         )
 
     def get_object(self, queryset=None):
-        return visible_or_404(self.request, super().get_object(queryset))
+        return attach_relations(visible_or_404(self.request, super().get_object(queryset)))
 
     template_name = "catalogue/place_detail.html"
 

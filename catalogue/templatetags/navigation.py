@@ -1,6 +1,9 @@
 """The main navigation: which section the current page belongs to."""
 
 from django import template
+from django.conf import settings
+from django.urls import reverse, translate_url
+from django.utils import translation
 
 register = template.Library()
 
@@ -33,3 +36,32 @@ def current_section(context):
         if match.namespace == namespace and match.url_name in names:
             return section
     return ""
+
+
+# The name of each language in itself, whatever the page's language.
+LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
+
+
+@register.inclusion_tag("includes/language_switch.html", takes_context=True)
+def language_switch(context):
+    """Links to the same page (query string kept) in each language, the current one
+    marked: plain links, so that pages set no cookie and work without JavaScript."""
+    request = context.get("request")
+    current = translation.get_language()
+    full_path = request.get_full_path()
+    links = []
+    for code, _name in settings.LANGUAGES:
+        url = translate_url(full_path, code)
+        if code != current and url == full_path:
+            # A path no route knows (a 404): the other language's home page.
+            with translation.override(code):
+                url = reverse("home")
+        links.append(
+            {
+                "code": code,
+                "name": LANGUAGE_NAMES.get(code, code),
+                "url": url,
+                "current": code == current,
+            }
+        )
+    return {"links": links}

@@ -33,7 +33,7 @@ def test_search_filter_open_a_place_switch_language_and_go_back(page, site):
     place_url = page.url
     expect(page.get_by_role("heading", name="Fiche d'identité")).to_be_visible()
 
-    page.get_by_role("button", name="English").click()
+    page.get_by_role("navigation", name="Langue").get_by_role("link", name="English").click()
     expect(page).to_have_url(re.compile(r"/en/lieux/"))
     expect(page.get_by_role("heading", name="Identity card")).to_be_visible()
 
@@ -52,6 +52,23 @@ def test_filters_work_without_javascript(nojs_page, site):
     expect(page).to_have_url(re.compile(r"setting=rural"))
     expect(page.locator(".results-count")).to_contain_text("lieu")
     expect(page.locator("input[name=setting][value=rural]")).to_be_checked()
+
+
+def test_the_language_switch_works_without_javascript(nojs_page, site):
+    page = nojs_page
+    page.goto(site + "/lieux/?setting=rural")
+    switch = page.get_by_role("navigation", name="Langue")
+    expect(switch.get_by_role("link", name="Français")).to_have_attribute("aria-current", "true")
+    switch.get_by_role("link", name="English").click()
+    expect(page).to_have_url(re.compile(r"/en/lieux/\?setting=rural$"))
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("input[name=setting][value=rural]")).to_be_checked()
+    switch = page.get_by_role("navigation", name="Language")
+    expect(switch.get_by_role("link", name="English")).to_have_attribute("aria-current", "true")
+    switch.get_by_role("link", name="Français").click()
+    expect(page).to_have_url(site + "/lieux/?setting=rural")
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    assert not [c for c in page.context.cookies() if c["name"] in ("csrftoken", "sessionid")]
 
 
 @pytest.mark.parametrize(

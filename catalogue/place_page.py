@@ -1,0 +1,219 @@
+"""The place page in few queries: the place's kinds, services, sources, figures, fundings,
+lessons and case studies are read in one query, each relation as a JSON array built by
+the database (one subquery per relation, related rows such as a figure's indicator and
+source included), instead of one query per relation."""
+
+import datetime
+import functools
+import json
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connections
+from django.db.models import (
+    Aggregate,
+    DateTimeField,
+    DecimalField,
+    F,
+    JSONField,
+    OuterRef,
+    Subquery,
+    TextField,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, JSONArray
+from django.utils import timezone
+
+from .editing import last_modified_expression
+from .models import PUBLIC_STATUSES, Figure, Funding, Lesson, Place, PlaceKind, Service, Source
+
+
+class JSONRows(Aggregate):
+    """The rows of a group as one JSON array."""
+
+    function = "JSON_GROUP_ARRAY"
+    output_field = JSONField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, function="JSONB_AGG", **extra_context)
+
+
+# Columns the page never shows: long texts kept for search.
+SKIPPED = {"search_folded", "text_folded", "summary", "summary_en"}
+
+
+def _columns(model, prefix=""):
+    """(field, expression) for each column of ``model`` the page may show; decimals as
+    text, so that they come back exact rather than as binary floats."""
+    found = []
+    for field in model._meta.concrete_fields:
+        if field.attname in SKIPPED and model is not Source:
+            continue
+        expression = F(prefix + field.attname)
+        if isinstance(field, DecimalField):
+            expression = Cast(expression, TextField())
+        found.append((field, expression))
+    return found
+
+
+def _value(field, raw):
+    """A column's value as its field gives it when read by the ORM."""
+    value = field.to_python(raw)
+    if value is None:
+        return None
+    if isinstance(field, DecimalField):
+        # As the database backends do: to the field's decimal places (SQLite's text
+        # has none).
+        value = value.quantize(Decimal(1).scaleb(-field.decimal_places))
+    elif isinstance(field, DateTimeField) and settings.USE_TZ and timezone.is_naive(value):
+        value = value.replace(tzinfo=datetime.UTC)  # SQLite keeps UTC, without its offset
+    return value
+
+
+class Relation:
+    """One relation of the place page: the rows of ``queryset`` (correlated to the place
+    with OuterRef), each with the rows of its foreign keys ``related``."""
+
+    def __init__(self, name, queryset, order, related=()):
+        self.name, self.queryset, self.order, self.related = name, queryset, order, related
+        self.model = queryset.model
+        self.parts = [(None, self.model, _columns(self.model))]
+        for fk in related:
+            target = self.model._meta.get_field(fk).related_model
+            self.parts.append((fk, target, _columns(target, f"{fk}__")))
+
+    def expression(self):
+        columns = [expression for _fk, _model, cols in self.parts for _f, expression in cols]
+        return Coalesce(
+            Subquery(
+                self.queryset.order_by()
+                .annotate(_group=Value(1))
+                .values("_group")
+                .annotate(rows=JSONRows(JSONArray(*columns)))
+                .values("rows")
+            ),
+            Value([], output_field=JSONField()),
+        )
+
+    def instances(self, rows, using):
+        found = []
+        for row in rows:
+            values = iter(row)
+            objects = []
+            for fk, model, columns in self.parts:
+                names = [field.attname for field, _e in columns]
+                data = [_value(field, next(values)) for field, _e in columns]
+                obj = model.from_db(using, names, data)
+                objects.append((fk, obj))
+            main = objects[0][1]
+            for fk, obj in objects[1:]:
+                main._state.fields_cache[fk] = obj if obj.pk is not None else None
+            found.append(main)
+        high = connections[using or "default"].vendor == "postgresql"
+        found.sort(key=lambda obj: self.order(obj, high))
+        return found
+
+
+# Sort keys that place NULL as the database does: PostgreSQL above every value, SQLite
+# below (so the page lists rows in the order the ORM's ORDER BY gave before).
+def _asc(value, nulls_high):
+    return ((value is None) == nulls_high, value or 0)
+
+
+def _desc(value, nulls_high):
+    return ((value is None) != nulls_high, -(value or 0))
+
+
+@functools.cache
+def relations():
+    case_study = Place._meta.get_field("case_studies").related_model
+    place = OuterRef("pk")
+    return [
+        Relation("kinds", PlaceKind.objects.filter(places=place), lambda o, high: (o.name, o.pk)),
+        Relation("services", Service.objects.filter(places=place), lambda o, high: (o.name, o.pk)),
+        Relation("sources", Source.objects.filter(places=place), lambda o, high: (o.slug, o.pk)),
+        Relation(
+            "figures",
+            Figure.objects.filter(place=place),
+            lambda o, high: (o.indicator.position, not o.headline, *_asc(o.year, high), o.pk),
+            related=("indicator", "source"),
+        ),
+        Relation(
+            "fundings",
+            Funding.objects.filter(place=place),
+            lambda o, high: (o.purpose, *_desc(o.amount_eur, high), o.pk),
+            related=("organisation", "source"),
+        ),
+        Relation(
+            "lessons",
+            Lesson.objects.filter(place=place),
+            lambda o, high: (o.kind, o.theme, o.pk),
+            related=("source",),
+        ),
+        Relation(
+            "case_studies",
+            case_study.objects.filter(places=place, editorial_status__in=PUBLIC_STATUSES),
+            lambda o, high: (o.title, o.pk),
+        ),
+    ]
+
+
+# A place id no row has: it marks where the place's id goes in the compiled statement.
+_SENTINEL = -7_340_021_913
+_statements = {}
+
+
+def _statement(connection):
+    """The SQL reading every relation of one place, compiled once per process (building
+    and compiling eleven subqueries costs more than running them)."""
+    found = _statements.get(connection.alias)
+    if found is None:
+        names = [f"{relation.name}_rows" for relation in relations()]
+        queryset = (
+            Place.objects.using(connection.alias)
+            .filter(pk=_SENTINEL)
+            .annotate(**{f"{r.name}_rows": r.expression() for r in relations()})
+            .annotate(last_change=last_modified_expression(Place))
+            .values_list(*names, "last_change")
+        )
+        sql, params = queryset.query.sql_with_params()
+        params = list(params)
+        [position] = [i for i, value in enumerate(params) if value == _SENTINEL]
+        found = _statements[connection.alias] = (sql, params, position)
+    return found
+
+
+def _decoded(value):
+    if value is None:
+        return []
+    if isinstance(value, (str, bytes)):
+        return json.loads(value)
+    return value
+
+
+def attach_relations(place):
+    """Read the place's relations in one query and keep them as its prefetched rows:
+    ``place.kinds.all()``, ``place.figures.all()``… then read no more. Sets
+    ``last_modified`` too (as ``catalogue.editing.with_last_modified`` does)."""
+    connection = connections[place._state.db or "default"]
+    sql, params, position = _statement(connection)
+    params = list(params)
+    params[position] = place.pk
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    *row, last_change = row or [None] * (len(relations()) + 1)
+    # When the place or one of its children last changed (catalogue.editing).
+    place.last_modified = _value(DateTimeField(), last_change)
+    cache = place.__dict__.setdefault("_prefetched_objects_cache", {})
+    for relation, rows in zip(relations(), row, strict=True):
+        objects = relation.instances(_decoded(rows), place._state.db)
+        for obj in objects:
+            if "place_id" in obj.__dict__:  # a figure, a funding, a lesson: its place
+                obj._state.fields_cache["place"] = place
+        manager = getattr(place, relation.name)
+        queryset = manager.all()
+        queryset._result_cache = objects
+        queryset._prefetch_done = True
+        cache[relation.name] = queryset
+    return place
