@@ -6,10 +6,15 @@ from django.urls import include, path, re_path
 
 from catalogue import seo
 
-from . import views
+from . import faults, views
+
+# A database error outside a view still gets the 503 page, not a 500 (faults.py).
+handler500 = "innovplaces.faults.server_error"
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
+    # For load balancers and monitoring: does the site reach its database?
+    path("healthz", faults.healthz, name="healthz"),
     # Language-neutral: the API answers French and English fields alike.
     path("api/v1/", include("catalogue.api.urls")),
     path("robots.txt", seo.robots_txt, name="robots"),

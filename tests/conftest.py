@@ -10,6 +10,7 @@ from django.utils import translation
 
 from casestudies.corpus import load_corpus
 from casestudies.models import CaseStudy, Section
+from catalogue import search
 from catalogue.models import (
     Figure,
     Indicator,
@@ -47,8 +48,9 @@ def _french_by_default():
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Cached facet counts must not leak from one test into another."""
+    """Cached facet counts and search hits must not leak from one test into another."""
     cache.clear()
+    search.forget_recent_hits()
 
 
 @pytest.fixture(autouse=True)
@@ -79,6 +81,15 @@ def postgres(db):
         if os.environ.get("REQUIRE_POSTGRES"):
             pytest.fail("PostgreSQL is required on this run but the database is not PostgreSQL")
         pytest.skip("needs PostgreSQL (set DATABASE_URL)")
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A PostgreSQL server of the tests' own, which they may stop and kill processes on
+    (tests/pgcluster.py). PostgreSQL pass only."""
+    from tests import pgcluster
+
+    yield from pgcluster.session_cluster()
 
 
 def unique(prefix):

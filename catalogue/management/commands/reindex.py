@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand
+from django.db import transaction
 
 from casestudies.search import reindex_case_studies
 from catalogue.search import reindex
@@ -12,8 +13,11 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        places = reindex()
-        case_studies = reindex_case_studies()
+        # One transaction: a run killed halfway leaves every search document as it was
+        # (a stored digest without its vector would never be rebuilt).
+        with transaction.atomic():
+            places = reindex()
+            case_studies = reindex_case_studies()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Search documents rebuilt: {places} place(s), {case_studies} case study(ies)."
