@@ -1,14 +1,17 @@
 import csv
 import json
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from catalogue.editing import visible_or_404, with_last_modified
@@ -337,7 +340,10 @@ def comparison_context(request):
         )
         context["too_many"] = True
         return context
-    found = {place.slug: place for place in place_queryset_for(slugs)}
+    # PostgreSQL refuses a NUL character in a query: such a slug is simply unknown.
+    found = {
+        place.slug: place for place in place_queryset_for([s for s in slugs if "\x00" not in s])
+    }
     unknown = [slug for slug in slugs if slug not in found]
     if unknown:
         context["errors"].append(
@@ -373,15 +379,45 @@ def compare_csv(request):
     return csv_response("comparaison.csv", header, lines)
 
 
+def same_origin(request):
+    """Whether a POST comes from one of the site's own pages. Browsers send ``Origin`` with
+    every POST (``Sec-Fetch-Site``, or at least ``Referer``, when older); a client that
+    sends none acts on its own behalf, not on a visitor's."""
+    own = f"{request.scheme}://{request.get_host()}"
+    trusted = {own, *settings.CSRF_TRUSTED_ORIGINS}
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        return origin in trusted
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None:
+        return fetch_site in ("same-origin", "none")
+    referer = urlsplit(request.headers.get("Referer", ""))
+    if referer.netloc:
+        return f"{referer.scheme}://{referer.netloc}" in trusted
+    return True
+
+
+# No CSRF token: the directory's "Compare" buttons post here, and a token would give every
+# directory page a cookie, which no shared cache may keep. What a forged request could do
+# is small (change a visitor's list of places to compare, no account, nothing stored
+# beyond the session); it is refused anyway when it comes from another site (Origin, or
+# Sec-Fetch-Site / Referer), and the session cookie is SameSite=Lax, so a cross-site POST
+# does not even carry it.
+@csrf_exempt
 @require_POST
 def compare_selection(request):
     """Add a place to, or remove it from, the visitor's comparison selection."""
+    if not same_origin(request):
+        return HttpResponseForbidden(
+            _("This form can only be sent from this site."),
+            content_type="text/plain; charset=utf-8",
+        )
     selection = list(request.session.get(SELECTION_KEY, []))
     slug = request.POST.get("lieu", "")
     action = request.POST.get("action")
     if action == "clear":
         selection = []
-    elif not Place.objects.published().filter(slug=slug).exists():
+    elif "\x00" in slug or not Place.objects.published().filter(slug=slug).exists():
         return HttpResponseBadRequest(_("Unknown place."), content_type="text/plain; charset=utf-8")
     elif action == "remove":
         selection = [s for s in selection if s != slug]
@@ -392,7 +428,13 @@ def compare_selection(request):
             )
         else:
             selection.append(slug)
-    request.session[SELECTION_KEY] = selection
+    if selection:
+        request.session[SELECTION_KEY] = selection
+    elif set(request.session.keys()) <= {SELECTION_KEY}:
+        # Nothing else in the session: end it, its cookie goes, pages are shared again.
+        request.session.flush()
+    else:
+        request.session.pop(SELECTION_KEY, None)
     if request.headers.get("X-Requested-With") == "fetch":
         return HttpResponse(json.dumps({"selection": selection}), content_type="application/json")
     target = request.POST.get("next", "")

@@ -2,11 +2,13 @@
 a map of the places a query string selects; `/integrer/lieux/` and `/integrer/carte/` are
 the framed pages (docs/map.md).
 
-The framed pages are the only ones other sites may frame (`xframe_options_exempt`; every
-other page keeps X-Frame-Options: DENY) and their links open in the partner's window
+The framed pages are the only ones other sites may frame (`xframe_options_exempt` and
+`embeddable`; every other page keeps X-Frame-Options: DENY and the Content-Security-Policy's
+`frame-ancestors 'none'`) and their links open in the partner's window
 (`<base target="_top">`), except the pagination, which stays in the frame.
 """
 
+from csp.decorators import csp_replace
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.urls import reverse
@@ -21,6 +23,8 @@ from .selection import select_places
 from .views import active_filters
 
 EMBED_PAGE_SIZE = 20
+# Any site may frame these pages: the policy's frame-ancestors is dropped for them.
+embeddable = csp_replace({"frame-ancestors": None})
 HEIGHT_PARAM = "hauteur"
 DEFAULT_HEIGHT, MIN_HEIGHT, MAX_HEIGHT = 600, 200, 2000
 # Parameters of the snippet page itself, not of the places.
@@ -106,6 +110,7 @@ def embed(request):
 
 
 @xframe_options_exempt
+@embeddable
 @require_safe
 def embed_list(request):
     """The selected places as a list, in a minimal page made to be framed."""
@@ -126,6 +131,7 @@ def embed_list(request):
 
 
 @xframe_options_exempt
+@embeddable
 @require_safe
 def embed_map(request):
     """The selected places on a map, with the list beside it, made to be framed."""

@@ -242,7 +242,10 @@ def map_data(request):
         base = Place.objects.published()
         slug = request.GET.get(TERRITORY_PARAM)
         if slug is not None:
-            territory = Territory.objects.filter(slug=slug[:200]).first()
+            # PostgreSQL refuses a NUL character in a query: such a slug is simply unknown.
+            territory = (
+                Territory.objects.filter(slug=slug[:200]).first() if "\x00" not in slug else None
+            )
             if territory is None:
                 return JsonResponse({"error": _("Unknown territory: %s") % slug[:200]}, status=400)
             base = places_within(territory)

@@ -17,6 +17,7 @@ from django.core.cache import cache
 from django.core.validators import MaxLengthValidator
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.text import slugify
@@ -170,6 +171,8 @@ def count_submission(key):
 @require_http_methods(["GET", "POST"])
 def proposal_create(request):
     slug = request.GET.get("lieu", "").strip()
+    if "\x00" in slug:  # PostgreSQL refuses it in a query: no such place
+        raise Http404
     place = get_object_or_404(Place.objects.public(), slug=slug) if slug else None
     status = 200
     if request.method == "POST":

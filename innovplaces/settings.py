@@ -4,10 +4,13 @@ A fresh checkout runs with no variable set: SQLite file, DEBUG off, localhost on
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
+
+from innovplaces import security
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -44,13 +47,22 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Content-Security-Policy (CONTENT_SECURITY_POLICY below) and the admin login throttle.
+    "csp",
+    "axes",
     "catalogue",
     "casestudies",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Security headers (innovplaces/security.py): first, so that every response has them.
+    "csp.middleware.CSPMiddleware",
+    "innovplaces.security.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # ETag, Last-Modified, 304s, Cache-Control and kept pages for visitors without a session
+    # (catalogue/http_cache.py). Before SessionMiddleware: it sees every cookie set.
+    "catalogue.http_cache.HttpCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Before CommonMiddleware: answers the API's and the downloads' CORS preflights.
     "corsheaders.middleware.CorsMiddleware",
@@ -62,6 +74,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records who made each change kept in the history (django-simple-history).
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Database unreachable: the styled 503 page instead of a 500 (innovplaces/faults.py).
+    "innovplaces.faults.DatabaseUnavailableMiddleware",
+    # Last: turns a login refused by the throttle into the lockout page (django-axes).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "innovplaces.urls"
@@ -88,11 +104,19 @@ DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+        # A kept connection is checked before each request reuses it: after a database
+        # restart the site reconnects by itself instead of failing once on a dead socket.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Short interactive queries: compiling them just in time costs more than it saves.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    # Database down: give up connecting after this many seconds (libpq's minimum is 2; a
+    # stopped server refuses at once), so that pages answer 503 quickly (innovplaces/faults.py).
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "2"))
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Facet counts are cached per filter state. Several web processes should share one cache:
@@ -106,6 +130,16 @@ if os.environ.get("REDIS_URL"):
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# HTTP caching of public pages (catalogue/http_cache.py, docs/deployment.md "Caching"):
+# seconds a browser or reverse proxy may keep a page, then serve it stale while it asks
+# again; seconds a rendered place, case study, table or lesson page stays in CACHES (a
+# change to the data makes it stale at once anyway). RELEASE_ID names the deployed code
+# (a commit, a version) in the pages' ETags; unset, each process's start time does.
+HTTP_CACHE_MAX_AGE = int(os.environ.get("HTTP_CACHE_MAX_AGE", "60"))
+HTTP_CACHE_STALE_WHILE_REVALIDATE = int(os.environ.get("HTTP_CACHE_STALE_WHILE_REVALIDATE", "300"))
+PAGE_CACHE_TIMEOUT = int(os.environ.get("PAGE_CACHE_TIMEOUT", "86400"))
+RELEASE_ID = os.environ.get("RELEASE_ID", "")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -232,12 +266,78 @@ CORS_URLS_REGEX = r"^/(en/)?(api/|lieux/export\.)"
 
 # Deployment-only switches, off by default so local runs and tests work over plain HTTP.
 SECURE_SSL_REDIRECT = env_flag("SECURE_SSL_REDIRECT")
+# Load balancers ask /healthz over plain HTTP, straight from the backend: no redirect there.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = env_flag("SECURE_COOKIES")
 CSRF_COOKIE_SECURE = env_flag("SECURE_COOKIES")
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_flag("BEHIND_TLS_PROXY") else None
 )
+# HSTS (docs/deployment.md, "Security"): raise SECURE_HSTS_SECONDS step by step; the two
+# flags below commit every subdomain to HTTPS, and the preload list for months.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_flag("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = env_flag("SECURE_HSTS_PRELOAD")
+# Django's defaults, spelled out: no MIME sniffing, no Referer sent to other sites.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Checks `manage.py check --deploy` should not report, e.g. `security.W021` for a site that
+# deliberately stays off the HSTS preload list.
+SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS", "")
+
+# Content-Security-Policy (django-csp, innovplaces/security.py): scripts, styles, fonts and
+# requests from the site itself only, nothing inline; images also from the map's tile
+# server and the uploaded images' storage; no other site may frame a page, except the
+# embeddable list and map (catalogue/embed.py). CSP_REPORT_ONLY=1 sends the same policy as
+# Content-Security-Policy-Report-Only (to try it out), CSP_REPORT_URI names a report URL.
+_CSP = security.content_security_policy(MAP_TILE_URL, os.environ)
+if env_flag("CSP_REPORT_ONLY"):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP
+else:
+    CONTENT_SECURITY_POLICY = _CSP
+# The browser features no page uses, refused to the site and to what it frames.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
+
+# Admin login throttle (django-axes): after AXES_FAILURE_LIMIT wrong passwords in a row
+# for one username from one address, that pair is refused for AXES_COOLOFF_TIME (each new
+# attempt starts the wait again); a successful login clears the count. The address is the
+# one the API throttle uses (NUM_PROXIES above). `manage.py axes_reset` lifts every lock.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env_flag("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "innovplaces.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "innovplaces.security.lockout_response"
+# Keep no personal data beyond what the throttle needs: failed attempts are deleted once
+# older than the cool-off; successful logins are not logged.
+AXES_DISABLE_ACCESS_LOG = True
 
 LOGGING = {
     "version": 1,
