@@ -48,6 +48,7 @@ def test_every_model_of_both_apps_is_in_the_admin():
         "ComparisonColumn",
         "ComparisonCell",
         "DataVersion",
+        "DataChange",
         "PlaceSearch",
         "PlaceSearchText",
         "SearchWord",
