@@ -35,6 +35,9 @@ FACETS = [
 class FacetIndex:
     version: int
     seq: int = 0
+    # The data version when search documents last changed: search hits found since
+    # then still hold (catalogue.search.ranked_hits keys them by it).
+    search_key: int = 0
     vocabularies: object = None
     ids: list = field(default_factory=list)  # bit position → place id
     positions: dict = field(default_factory=dict)  # place id → bit position
@@ -47,6 +50,7 @@ class FacetIndex:
     # Derived from names and numbers when first needed (by_value, name_ranks).
     sorted_numbers: dict = field(default_factory=dict)
     ranks: list = None
+    ranked: list = None
 
     def mask_of(self, place_ids):
         """The bit set of the given places (unknown or unpublished ids are ignored)."""
@@ -96,12 +100,15 @@ class FacetIndex:
         return found
 
     def name_ranks(self):
-        """Each position's rank in the order of names; kept until a name changes."""
+        """Each position's rank in the order of names (a number; only their order
+        counts), with ``ranked``, the (name, rank) pairs in that order, which a change
+        of name updates without sorting again (`_moved_ranks`)."""
         if self.ranks is None:
             order = sorted(range(len(self.names)), key=self.names.__getitem__)
-            ranks = [0] * len(order)
+            ranks = [0.0] * len(order)
             for rank, position in enumerate(order):
-                ranks[position] = rank
+                ranks[position] = float(rank)
+            self.ranked = [(self.names[p], ranks[p]) for p in order]
             self.ranks = ranks
         return self.ranks
 
@@ -294,7 +301,7 @@ def build(version, seq=0):
     """Read the published places and their links as integers, vocabularies apart."""
     vocabularies = Vocabularies()
     place_rows, links, funders = _read(vocabularies)
-    index = FacetIndex(version=version, seq=seq, vocabularies=vocabularies)
+    index = FacetIndex(version=version, seq=seq, search_key=version, vocabularies=vocabularies)
     index.ids = [row[0] for row in place_rows]
     index.positions = {place_id: position for position, place_id in enumerate(index.ids)}
     index.all = (1 << len(index.ids)) - 1
@@ -312,6 +319,32 @@ def build(version, seq=0):
     return index
 
 
+def _moved_ranks(index, renamed):
+    """(ranks, ranked) of ``index`` with the places renamed or added put in their new
+    place among the names, each given a rank between its neighbours'; (None, None) to
+    compute them afresh when needed (none yet, or no room left between two ranks)."""
+    ranks, ranked = index.ranks, index.ranked
+    if ranks is None or not renamed:
+        return ranks, ranked
+    for position, old, new in renamed:
+        if old is not None:
+            i = bisect.bisect_left(ranked, (old, ranks[position]))
+            if i < len(ranked) and ranked[i] == (old, ranks[position]):
+                del ranked[i]
+        j = bisect.bisect_left(ranked, (new,))
+        low = ranked[j - 1][1] if j > 0 else (ranked[0][1] - 2 if ranked else 0.0)
+        high = ranked[j][1] if j < len(ranked) else low + 2
+        rank = (low + high) / 2
+        if not low < rank < high:
+            return None, None
+        ranked.insert(j, (new, rank))
+        if position < len(ranks):
+            ranks[position] = rank
+        else:
+            ranks.append(rank)
+    return ranks, ranked
+
+
 def _number(value):
     return None if value is None else float(value)
 
@@ -320,7 +353,7 @@ class StaleVocabulary(Exception):
     """A change refers to a vocabulary entry the index does not know: rebuild."""
 
 
-def apply(index, place_ids, version, seq):
+def apply(index, place_ids, version, seq, search_key):
     """A new index: ``index`` with the rows of ``place_ids`` read again.
 
     The masks not involved are shared with ``index`` (ints are immutable), so requests
@@ -333,6 +366,7 @@ def apply(index, place_ids, version, seq):
     new = FacetIndex(
         version=version,
         seq=seq,
+        search_key=search_key,
         vocabularies=vocabularies,
         ids=index.ids,  # append-only: shared
         positions=index.positions,
@@ -363,7 +397,7 @@ def apply(index, place_ids, version, seq):
                     else:
                         del values[value]
     published = {row[0] for row in place_rows}
-    changed_numbers, names_changed = set(), False
+    changed_numbers, renamed = set(), []
     with _append_lock:
         # Names and numbers are shared too, and written in place: a request still reading
         # the old index may see a changed place's new number, never a wrong place's.
@@ -373,14 +407,14 @@ def apply(index, place_ids, version, seq):
                 new.positions[row[0]] = len(new.ids)
                 new.ids.append(row[0])
                 new.names.append(row[NAME_COLUMN])
-                names_changed = True
+                renamed.append((len(new.ids) - 1, None, row[NAME_COLUMN]))
                 for offset, key in enumerate(NUMBERS, start=len(PLACE_COLUMNS)):
                     new.numbers[key].append(_number(row[offset]))
                     changed_numbers.add(key)
             else:
                 if new.names[position] != row[NAME_COLUMN]:
+                    renamed.append((position, new.names[position], row[NAME_COLUMN]))
                     new.names[position] = row[NAME_COLUMN]
-                    names_changed = True
                 for offset, key in enumerate(NUMBERS, start=len(PLACE_COLUMNS)):
                     number = _number(row[offset])
                     if new.numbers[key][position] != number:
@@ -390,7 +424,7 @@ def apply(index, place_ids, version, seq):
     new.sorted_numbers = {
         key: found for key, found in index.sorted_numbers.items() if key not in changed_numbers
     }
-    new.ranks = None if names_changed else index.ranks
+    new.ranks, new.ranked = _moved_ranks(index, renamed)
     for place_id in published:
         bit = bits.get(place_id) or 1 << new.positions[place_id]
         bits[place_id] = bit
@@ -416,7 +450,7 @@ def _updated(index, token, seq):
     changes = versioning.changes_since(index.seq, index.version)
     if changes is None or set(range(index.seq + 1, seq + 1)) - set(changes):
         return build(token, seq)  # the log was pruned past this index, or rolled back
-    touched = set()
+    touched, search_key = set(), index.search_key
     for number, rows in changes.items():
         if number > seq:
             continue  # committed after the version was read: next time
@@ -425,8 +459,10 @@ def _updated(index, token, seq):
                 return build(token, seq)
             if scope == "places":
                 touched.add(place_id)
+            elif scope == "search":
+                search_key = token
     try:
-        return apply(index, touched, token, seq)
+        return apply(index, touched, token, seq, search_key)
     except StaleVocabulary:
         return build(token, seq)
 

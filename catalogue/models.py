@@ -817,6 +817,7 @@ class DataChange(models.Model):
         PLACES = "places", "places"  # the rows of ``place_id`` (one row per place)
         ALL = "all", "all"  # vocabularies, territories, bulk loads: rebuild everything
         NONE = "none", "none"  # nothing the facet index holds (figures, lessons)
+        SEARCH = "search", "search"  # search documents rebuilt (catalogue.search.reindex)
 
     seq = models.PositiveBigIntegerField(db_index=True)
     # The data version's token after this change: a process whose index says "seq n,

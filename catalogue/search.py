@@ -366,9 +366,12 @@ def ranked_hits(text):
     when nothing matches and typos are tried). Sort by the key, highest first: name or
     alias matches, then places in a territory the query names, then relevance.
 
-    The answer is shared with later callers asking the same query in the same data
-    version: read it, never change it."""
-    key = (text, versioning.data_version())
+    The answer is shared with later callers asking the same query while the search
+    documents stay as they are (the facets drop the places no longer published): read
+    it, never change it."""
+    from .facet_index import get_index
+
+    key = (text, get_index().search_key)
     with _recent_lock:
         hits = _recent_hits.get(key)
         if hits is not None:
@@ -878,7 +881,7 @@ def reindex(queryset=None, batch_size=500):
                 f"(SELECT place_id FROM {PlaceSearch._meta.db_table})"
             )
     if changed:
-        versioning.bump()
+        versioning.record(search=True)  # what matches changed; the facets did not
     return changed
 
 

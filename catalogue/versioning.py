@@ -65,11 +65,12 @@ def data_changed_at():
     return current()[2]
 
 
-def record(place_ids=(), everything=False):
+def record(place_ids=(), everything=False, search=False):
     """Record a change in the current transaction: the places whose rows it touched,
     ``everything`` when what it touched is shared by many (a vocabulary, a territory)
-    or unknown (a bulk load). Without either, the data changed but no place's facets
-    did (a figure, a lesson): the token moves, the index stays."""
+    or unknown (a bulk load); ``search`` when search documents were rebuilt. Without
+    any, the data changed but no place's facets did (a figure, a lesson): the token
+    moves, the index stays."""
     from .models import DataChange, DataVersion
 
     token = secrets.randbits(62)
@@ -85,6 +86,8 @@ def record(place_ids=(), everything=False):
         place_ids = sorted({pk for pk in place_ids if pk is not None})
         if everything:
             rows = [DataChange(seq=seq, token=token, scope=DataChange.Scope.ALL)]
+        elif search:
+            rows = [DataChange(seq=seq, token=token, scope=DataChange.Scope.SEARCH)]
         elif place_ids:
             rows = [
                 DataChange(seq=seq, token=token, scope=DataChange.Scope.PLACES, place_id=pk)

@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('seq', models.PositiveBigIntegerField(db_index=True)),
                 ('token', models.PositiveBigIntegerField()),
-                ('scope', models.CharField(choices=[('places', 'places'), ('all', 'all'), ('none', 'none')], max_length=8)),
+                ('scope', models.CharField(choices=[('places', 'places'), ('all', 'all'), ('none', 'none'), ('search', 'search')], max_length=8)),
                 ('place_id', models.BigIntegerField(blank=True, null=True)),
             ],
         ),

@@ -253,3 +253,21 @@ def test_a_query_asked_again_in_the_same_data_version_is_not_searched_again(
     search.reindex(Place.objects.filter(pk=make_place(name="Coworking du Vercors").pk))
     names = [p.name for p in client.get("/lieux/", {"q": "coworking"}).context["page_obj"]]
     assert "Coworking du Vercors" in names  # its name matches: on the first page
+
+
+def test_renamed_and_new_places_keep_the_name_order_without_sorting_again(corpus):
+    index = facet_index.get_index()
+    ranks = index.name_ranks()
+    place = Place.objects.get(slug="mecateam")
+    place.name = "Aaa, premier par le nom"
+    place.save()
+    # (in an existing commune: a new territory would rebuild the index)
+    for name, slug in (("Zzz, dernier par le nom", "zzz"), ("Mmm, au milieu", "mmm")):
+        Place.objects.create(
+            name=name, slug=slug, territory=place.territory, editorial_status="published"
+        )
+    index = facet_index.get_index()
+    assert index.name_ranks() is ranks  # moved in place, not computed again
+    selection = select_places(QueryDict("sort=name"))
+    by_database = list(selection.places.values_list("pk", flat=True))
+    assert list(index.ordered(index.all, "name")[:]) == by_database
