@@ -484,23 +484,10 @@ class PlaceQuerySet(SlugQuerySet):
         return self.select_related("territory", "departement", "region").prefetch_related("kinds")
 
     def for_detail(self):
+        """The place page's place with its territory chain; its relations (kinds,
+        figures, lessons…) come in one more query (catalogue.place_page)."""
         return self.select_related(
             "territory__parent__parent__parent__parent", "departement", "region"
-        ).prefetch_related(
-            "kinds",
-            "services",
-            "sources",
-            models.Prefetch(
-                "figures",
-                queryset=Figure.objects.select_related("indicator", "source").order_by(
-                    "indicator__position", "-headline", "year", "pk"
-                ),
-            ),
-            models.Prefetch(
-                "fundings",
-                queryset=Funding.objects.select_related("organisation", "source"),
-            ),
-            models.Prefetch("lessons", queryset=Lesson.objects.select_related("source")),
         )
 
 

@@ -26,12 +26,6 @@ def published_case_studies():
     return model.objects.filter(editorial_status="published").order_by("title")
 
 
-def public_case_studies():
-    """Published and archived case studies: what a place page links to."""
-    model = Place._meta.get_field("case_studies").related_model
-    return model.objects.public().order_by("title")
-
-
 def territories_below(territory):
     """The ids of ``territory`` and of every territory below it, at any depth (one query
     per level). For a région or a département, use the places' own columns instead."""
@@ -273,9 +267,7 @@ class PlaceDetailView(DetailView):
         # Every status: drafts are previewed by staff, archived places keep their page.
         # Its kinds, services, sources, figures, fundings, lessons, public case studies
         # and when it last changed come in one more query (catalogue/place_page.py).
-        return Place.objects.select_related(
-            "territory__parent__parent__parent__parent", "departement", "region"
-        )
+        return Place.objects.for_detail()
 
     def get_object(self, queryset=None):
         return attach_relations(visible_or_404(self.request, super().get_object(queryset)))
