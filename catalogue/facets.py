@@ -14,7 +14,7 @@ from django.utils.translation import get_language
 
 from . import search
 from .facet_index import get_index
-from .filters import AREA_CHOICES, KIND_ALIASES, PlaceFilter
+from .filters import AREA_CHOICES, KIND_ALIASES, PlaceFilter, in_use
 from .models import RURAL_SETTINGS, URBAN_SETTINGS, LegalForm, Organisation, Place, Setting
 from .text import fold
 
@@ -41,6 +41,10 @@ class Facet:
     @property
     def has_choice(self):
         return any(option.count or option.selected for option in self.options)
+
+    @property
+    def any_selected(self):
+        return any(option.selected for option in self.options)
 
 
 def _selected(filterset, name):
@@ -131,7 +135,7 @@ def filter_masks(filterset, base, index, scoped, hits=None):
         masks["_ranges"] = mask
     for name, facet in FACET_SOURCES.items():
         value = data.get(name)
-        if value in (None, "") or (hasattr(value, "__len__") and not len(value)):
+        if not in_use(value):
             continue
         if name in ("kind", "service", "source"):
             values = [item.slug for item in value]

@@ -57,6 +57,20 @@ AREA_SETTINGS = {"rural": RURAL_SETTINGS, "urbain": URBAN_SETTINGS}
 KIND_ALIASES = {"coworking": ("service", "coworking")}
 
 
+def in_use(value):
+    """Whether a cleaned filter value asks for something (not empty, not an empty list)."""
+    return value not in (None, "") and not (hasattr(value, "__len__") and not len(value))
+
+
+def narrowing(filterset):
+    """Whether a filter other than the search and the sort is in use."""
+    return any(
+        in_use(value)
+        for name, value in filterset.form.cleaned_data.items()
+        if name not in ("q", "sort")
+    )
+
+
 def canonical_params(data):
     """The query with its aliases rewritten: ``area=rural`` → ``setting=rural&setting=
     petite-ville``, ``kind=coworking`` → ``service=coworking``. Unknown values are kept,

@@ -1,4 +1,5 @@
 import functools
+import heapq
 import itertools
 import operator
 from decimal import Decimal
@@ -483,13 +484,6 @@ class PlaceQuerySet(SlugQuerySet):
     def for_listing(self):
         return self.select_related("territory", "departement", "region").prefetch_related("kinds")
 
-    def for_detail(self):
-        """The place page's place with its territory chain; its relations (kinds,
-        figures, lessons…) come in one more query (catalogue.place_page)."""
-        return self.select_related(
-            "territory__parent__parent__parent__parent", "departement", "region"
-        )
-
 
 class Place(NaturalKeyMixin, Versioned, models.Model):
     class Status(models.TextChoices):
@@ -726,7 +720,7 @@ class Place(NaturalKeyMixin, Versioned, models.Model):
                 at_least |= functools.reduce(operator.and_, group)
             for scope in (region, index.all):
                 fresh = at_least & scope & others & ~taken
-                for pk in index.members(fresh)[: 10 * limit - len(shared_kinds)]:
+                for pk in index.first_members(fresh, 10 * limit - len(shared_kinds)):
                     shared_kinds[pk] = n
                 taken |= fresh
                 if len(shared_kinds) >= 10 * limit:
@@ -735,25 +729,30 @@ class Place(NaturalKeyMixin, Versioned, models.Model):
                 break
         if not shared_kinds:
             return []
-        # Only what the page shows and the score needs (a place row is long).
-        candidates = list(
-            Place.objects.filter(pk__in=shared_kinds).only("slug", "name", "setting", "region")
-        )
-        # Shared services from the index too: one bit test per service, no query.
+        # Scored from the index too (a bit test per setting, service and région, names
+        # for ties): only the places shown are read, with what the page shows of them.
         service_masks = [index.masks["service"].get(s.slug, 0) for s in self.services.all()]
-        for candidate in candidates:
-            position = index.positions[candidate.pk]
-            candidate.shared_kinds = shared_kinds[candidate.pk]
-            candidate.same_setting = bool(self.setting) and candidate.setting == self.setting
-            candidate.shared_services = sum((mask >> position) & 1 for mask in service_masks)
-            candidate.score = (
-                2 * candidate.shared_kinds
-                + 2 * candidate.same_setting
-                + candidate.shared_services
-                + (candidate.region_id == self.region_id)
-            )
-        candidates.sort(key=lambda c: (-c.score, c.name))
-        return candidates[:limit]
+        setting = index.masks["setting"].get(self.setting, 0) if self.setting else 0
+        scored = []
+        for pk, kinds in shared_kinds.items():
+            position = index.positions[pk]
+            same_setting = bool((setting >> position) & 1)
+            services = sum((mask >> position) & 1 for mask in service_masks)
+            score = 2 * kinds + 2 * same_setting + services + ((region >> position) & 1)
+            scored.append((-score, index.names[position], pk, kinds, same_setting, services))
+        best = heapq.nsmallest(limit, scored)
+        found = Place.objects.filter(pk__in=[row[2] for row in best]).only(
+            "slug", "name", "setting"
+        )
+        places = {place.pk: place for place in found}
+        similar = []
+        for _score, _name, pk, kinds, same_setting, services in best:
+            place = places.get(pk)
+            if place is not None:
+                place.shared_kinds, place.same_setting = kinds, same_setting
+                place.shared_services, place.score = services, -_score
+                similar.append(place)
+        return similar
 
     def coordinates(self):
         """(latitude, longitude, precise) where the place is shown, or None: its own

@@ -30,10 +30,12 @@ French Snowball stemmer; `reindex` keeps both in sync.
 import collections
 import functools
 import hashlib
+import heapq
 import json
 import re
 import threading
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.apps import apps
@@ -220,8 +222,16 @@ def ts_place_text(query):
 NAMED, LOCATED = 1_000_000, 1_000
 
 
+# On PostgreSQL, ranking every match of a common word (tens of thousands) costs more than
+# finding them: the matches come first, as ids, and their sort keys only for the places a
+# caller puts in order (those its other filters leave), or all of them at once when that
+# is most of them.
+KEYS_ALL_AT_ONCE = 0.3
+
+
 class Hits(dict):
-    """{place id: sort key} (higher first), with the query as resolved (typos corrected)."""
+    """{place id: sort key, or None until asked for} for the places matching a query
+    (typos corrected: ``query``). `order` sorts some of them, highest key first."""
 
     query = None
     _mask = (None, 0)
@@ -235,15 +245,76 @@ class Hits(dict):
             self._mask = (index, mask)
         return mask
 
+    def order(self, place_ids):
+        """``place_ids`` (all hits) by sort key, highest first; ties in the order given."""
+        missing = [pk for pk in place_ids if self[pk] is None]
+        if missing:
+            everything = len(missing) > KEYS_ALL_AT_ONCE * len(self)
+            found = dict(_match(self.query, keyed=None if everything else missing))
+            # Only values change (other threads may be reading the hits): a place whose
+            # search document changed since the hits were found ranks last.
+            for pk in missing:
+                self[pk] = found.get(pk, 0.0)
+            if everything:
+                for pk, key in found.items():
+                    if self.get(pk, 0.0) is None:
+                        self[pk] = key
+        return RankedIds(place_ids, self.__getitem__)
 
-def _match(query):
+
+class RankedIds(Sequence):
+    """Place ids by sort key, highest first, ties in the order given: sorted when first
+    read beyond its first page; a first page is picked without sorting the others."""
+
+    FIRST_PAGE = 200
+
+    def __init__(self, place_ids, key):
+        self.place_ids, self.key, self._sorted = place_ids, key, None
+
+    def __len__(self):
+        return len(self.place_ids)
+
+    def _order(self):
+        if self._sorted is None:
+            self._sorted = sorted(self.place_ids, key=self.key, reverse=True)
+        return self._sorted
+
+    def __getitem__(self, item):
+        if (
+            isinstance(item, slice)
+            and self._sorted is None
+            and item.start in (None, 0)
+            and item.step in (None, 1)
+            and item.stop is not None
+            and 0 <= item.stop <= self.FIRST_PAGE
+        ):
+            # As sorted(…)[:stop], ties included (heapq documents the equivalence).
+            return heapq.nlargest(item.stop, self.place_ids, key=self.key)
+        return self._order()[item]
+
+
+def _match(query, keyed=None):
     """[(place id, sort key)] for the places matching ``query``: `NAMED` if the name or
-    an alias matches, plus `LOCATED` if the place's territories do, plus relevance."""
+    an alias matches, plus `LOCATED` if the place's territories do, plus relevance.
+
+    On PostgreSQL, ``keyed`` is False for the ids alone (keys None), or the ids of the
+    hits to compute keys for (None: all)."""
     if not query:
         return []
     with connection.cursor() as cursor:
         if is_postgresql():
             expression, params = ts_expression(query)
+            if keyed is False:
+                cursor.execute(
+                    f"SELECT place_id, NULL FROM {PlaceSearch._meta.db_table} "
+                    f"WHERE vector @@ {expression}",
+                    params,
+                )
+                return cursor.fetchall()
+            if keyed is None:
+                where, where_params = "s.vector @@ q.query", []
+            else:
+                where, where_params = "s.place_id = ANY(%s)", [list(keyed)]
             cursor.execute(
                 f"""
                 SELECT s.place_id,
@@ -254,9 +325,9 @@ def _match(query):
                      (SELECT {expression} AS query,
                              to_tsquery('french', %s) AS named,
                              to_tsquery('french', %s) AS located) AS q
-                WHERE s.vector @@ q.query
+                WHERE {where}
                 """,
-                [*params, ts_name_text(query), ts_place_text(query)],
+                [*params, ts_name_text(query), ts_place_text(query), *where_params],
             )
         else:
             cursor.execute(
@@ -361,14 +432,16 @@ def forget_recent_hits():
         _recent_hits.clear()
 
 
-def ranked_hits(text):
-    """{place id: sort key} for the places matching the query, in one query (two more
-    when nothing matches and typos are tried). Sort by the key, highest first: name or
-    alias matches, then places in a territory the query names, then relevance.
+def ranked_hits(text, keyed=True):
+    """`Hits` of the places matching the query, in one query (two more when nothing
+    matches and typos are tried); `Hits.order` sorts them: name or alias matches first,
+    then places in a territory the query names, then relevance. With ``keyed`` False,
+    the sort keys are left to `Hits.order` to compute for the places it is given (on
+    PostgreSQL: cheaper when other filters leave few of the matches).
 
     The answer is shared with later callers asking the same query while the search
     documents stay as they are (the facets drop the places no longer published): read
-    it, never change it."""
+    it, never change it (only `Hits.order` fills in its keys)."""
     from .facet_index import get_index
 
     key = (text, get_index().search_key)
@@ -377,7 +450,7 @@ def ranked_hits(text):
         if hits is not None:
             _recent_hits.move_to_end(key)
             return hits
-    hits = _ranked_hits(text)
+    hits = _ranked_hits(text, keyed)
     with _recent_lock:
         _recent_hits[key] = hits
         kept = sum(len(found) for found in _recent_hits.values())
@@ -387,13 +460,14 @@ def ranked_hits(text):
     return hits
 
 
-def _ranked_hits(text):
+def _ranked_hits(text, keyed):
     query = parse(text)
-    rows = _match(query)
+    keyed = None if keyed else False
+    rows = _match(query, keyed)
     if not rows and query and not query.resolved:
         query = corrected(query) or query
         if query.corrected:
-            rows = _match(query)
+            rows = _match(query, keyed)
     query.resolved = True
     hits = Hits(rows)
     hits.query = query
@@ -511,7 +585,7 @@ def highlight(text, query):
     """Escape ``text`` and wrap the words that match the query in <mark>."""
     text = text or ""
     stems = parse(query).stems() if query else set()
-    if not stems:
+    if not stems or not _may_match(text, stems):
         return escape(text)
     matches = list(_TOKEN.finditer(text))
     marked = _marked_positions([m.group(0) for m in matches], stems)
@@ -535,6 +609,14 @@ def _squeezed(text):
     return _NOT_ALNUM.sub("", ascii_text.lower())
 
 
+def _may_match(text, stems):
+    """False when no word of ``text`` can match ``stems``: a text holds a match only if
+    the beginning of a stem appears in it (its words written together, for compounds).
+    Most texts are left at that, without stemming their words."""
+    squeezed = _squeezed(text)
+    return any(st[:4] in squeezed for st in stems)
+
+
 def snippet(passages, query, length=SNIPPET_WORDS, shown=""):
     """About ``length`` words of the passage that matches most of the query, around its
     matched words (marked), or "" when no passage matches. ``passages``: [(weight, text)]
@@ -545,12 +627,9 @@ def snippet(passages, query, length=SNIPPET_WORDS, shown=""):
     groups = [{stem(w) for w in group} for group in query.terms()]
     if not stems:
         return ""
-    # A passage holds a match only if the beginning of a stem appears in it (its words
-    # written together, for compounds): most passages are left at that.
-    beginnings = {st[:4] for st in stems}
     best = None
     for order, (weight, text) in enumerate(passages[1:]):
-        if not any(b in _squeezed(text) for b in beginnings):
+        if not _may_match(text, stems):
             continue
         matches = list(_TOKEN.finditer(text))
         marked = _marked_positions([m.group(0) for m in matches], stems)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from .facets import count_facets, ordered_results
-from .filters import PlaceFilter, canonical_params
+from .filters import PlaceFilter, canonical_params, narrowing
 from .models import Place
 from .search import ranked_hits
 
@@ -32,13 +32,13 @@ class Selection:
         (a list of ids), any other order from the database (a queryset)."""
         data = self.filterset.form.cleaned_data
         query, sort = data.get("q") or "", data.get("sort") or ""
-        ranked = ranked_hits(query) if query else None
+        ranked = ranked_hits(query, keyed=not narrowing(self.filterset)) if query else None
         if ranked is not None:
             self.filterset.search_query = ranked.query
         _counts, _without, results = count_facets(self.filterset, self.base, hits=ranked)
         total = results.mask.bit_count()
         if ranked is not None and sort in ("", "relevance"):
-            return sorted(results.ids(), key=ranked.get, reverse=True), total
+            return ranked.order(results.ids()), total
         ordered = ordered_results(results, sort)
         return (self.places if ordered is None else ordered), total
 

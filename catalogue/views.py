@@ -9,9 +9,9 @@ from django.views.generic import DetailView, ListView
 
 from .editing import visible_or_404
 from .facets import RANGE_FILTERS, build_facets, matching_options, ordered_results
-from .filters import PlaceFilter, canonical_params
+from .filters import PlaceFilter, canonical_params, in_use, narrowing
 from .models import PUBLIC_STATUSES, Place, Source, Territory
-from .place_page import attach_relations
+from .place_page import attach_cards, attach_relations, attach_territories
 from .search import highlight, ranked_hits, snippets
 
 PAGE_SIZES = (20, 50, 100)
@@ -94,7 +94,9 @@ def directory_context(request, base, scoped=False):
     filterset.is_valid()
     query = filterset.form.cleaned_data.get("q") or ""
     sort = filterset.form.cleaned_data.get("sort") or ""
-    ranked = ranked_hits(query) if query else None
+    # With other filters, the search's sort keys are computed only for the places they
+    # leave (Hits.order); without, for all its matches at once.
+    ranked = ranked_hits(query, keyed=not (scoped or narrowing(filterset))) if query else None
     if ranked is not None:
         # The query as resolved (typos corrected): the other filters' counts use it too.
         filterset.search_query = ranked.query
@@ -102,24 +104,26 @@ def directory_context(request, base, scoped=False):
     if ranked is not None and sort in ("", "relevance"):
         # Ranked by relevance from the search's own scores: no second full-text query.
         # Name matches, then places in a territory the query names, then relevance.
-        ordered = sorted(results.ids(), key=ranked.get, reverse=True)  # stable: ties by id
+        ordered = ranked.order(results.ids())  # stable: ties by id
     else:
         # By a number: the facet index sorts the results it already holds.
         ordered = ordered_results(results, sort)
     if ordered is not None:
         paginator = Paginator(ordered, page_size(request))
         page = paginator.get_page(request.GET.get("page"))
-        listed = Place.objects.for_listing().filter(pk__in=page.object_list)
+        # The places' own rows; their territories and kinds from memory (attach_cards).
+        listed = Place.objects.filter(pk__in=page.object_list)
         if ranked is not None:
             # With their search passages (for the snippets), in the same query.
             listed = listed.annotate(search_passages=F("search_text__passages"))
         found = {p.pk: p for p in listed}
-        page.object_list = [found[pk] for pk in page.object_list if pk in found]
+        page.object_list = attach_cards([found[pk] for pk in page.object_list if pk in found])
     else:
         places = filterset.filter_queryset(base)
-        paginator = Paginator(places.for_listing(), page_size(request))
+        paginator = Paginator(places, page_size(request))
         paginator.count = total  # already counted with the facets
         page = paginator.get_page(request.GET.get("page"))
+        page.object_list = attach_cards(list(page.object_list))
     terms = ranked.query if ranked is not None else query
     found = snippets(
         page.object_list,
@@ -148,6 +152,7 @@ def directory_context(request, base, scoped=False):
         "range_names": RANGE_FILTERS,
         "hidden_facets": set(),
         "selection": request.session.get(COMPARE_SESSION_KEY, []),
+        "full_path": request.get_full_path(),  # where each card's compare button returns
     }
     context["filter_count"] = sum(1 for name, *_rest in context["active_filters"] if name != "q")
     for option in facets["funder"].shown:
@@ -188,9 +193,7 @@ def active_filters(filterset, params):
             without(params, name),
         )
         for name, value in filterset.form.cleaned_data.items()
-        if name != "sort"
-        and value not in (None, "")
-        and not (isinstance(value, (list, tuple, models.QuerySet)) and not len(value))
+        if name != "sort" and in_use(value)
     ]
 
 
@@ -266,11 +269,13 @@ class PlaceDetailView(DetailView):
     def get_queryset(self):
         # Every status: drafts are previewed by staff, archived places keep their page.
         # Its kinds, services, sources, figures, fundings, lessons, public case studies
-        # and when it last changed come in one more query (catalogue/place_page.py).
-        return Place.objects.for_detail()
+        # and when it last changed come in one more query, its territories from memory
+        # (catalogue/place_page.py).
+        return Place.objects.all()
 
     def get_object(self, queryset=None):
-        return attach_relations(visible_or_404(self.request, super().get_object(queryset)))
+        place = visible_or_404(self.request, super().get_object(queryset))
+        return attach_relations(attach_territories(place))
 
     template_name = "catalogue/place_detail.html"
 

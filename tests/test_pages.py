@@ -5,6 +5,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import escape
 
 from casestudies.models import CaseStudy, ComparisonTable
 from catalogue.models import Place, Source, Territory
@@ -124,6 +125,21 @@ def test_place_detail_query_count_is_fixed(client, corpus, make_place, make_figu
     for other in Place.objects.published():
         cache.clear()
         assert count_queries(client, other.get_absolute_url()) in (3, 4), other.slug
+
+
+def test_a_renamed_territory_shows_at_once_on_the_pages_of_its_places(client, corpus):
+    # The place page reads territories from memory (catalogue.place_page): a change to
+    # one must not leave the old name there.
+    place = Place.objects.select_related("territory", "region").get(slug="fab-lab-crest")
+    url = place.get_absolute_url()
+    html = client.get(url).content.decode()
+    assert escape(place.territory.name) in html and escape(place.region.name) in html
+    place.territory.name = "Crest-sur-Drôme"
+    place.territory.save()
+    place.region.name = "Rhône-Alpes-Auvergne"
+    place.region.save()
+    html = client.get(url).content.decode()
+    assert "Crest-sur-Drôme" in html and "Rhône-Alpes-Auvergne" in html
 
 
 def test_similar_places_share_kinds_and_setting(client, corpus):

@@ -1,7 +1,9 @@
 """Links from the directory's filter values (and the place pages) to the glossary."""
 
 from django import template
+from django.utils.formats import localize
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from catalogue.glossary import term_for
@@ -45,4 +47,42 @@ def glossary_links(facet):
         '<p class="glossary-links">{label} {links}</p>',
         label=_("Glossary:"),
         links=format_html_join(", ", '<a href="{}">{}</a>', ((t.url, t.name) for t in found)),
+    )
+
+
+@register.simple_tag
+def facet_choices(facet, options=None):
+    """The values of ``facet`` (or ``options``, a group of them) that have places or are
+    chosen: checkboxes in list items, each with its glossary link, or the options of a
+    drop-down. Written here rather than in a template loop: a directory page shows a
+    few hundred of them, and a template takes ten times longer."""
+    shown = [o for o in (facet.options if options is None else options) if o.count or o.selected]
+    if facet.multiple:
+        return mark_safe(
+            "".join(
+                format_html(
+                    '<li><label><input type="checkbox" name="{}" value="{}"{}> {} '
+                    '<span class="count">{}</span></label>{}</li>',
+                    facet.name,
+                    option.value,
+                    mark_safe(" checked") if option.selected else "",
+                    option.label,
+                    localize(option.count),
+                    glossary_link(option.value, facet.name),
+                )
+                for option in shown
+            )
+        )
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{} ({})</option>',
+        (
+            (
+                option.value,
+                mark_safe(" selected") if option.selected else "",
+                option.label,
+                localize(option.count),
+            )
+            for option in shown
+        ),
     )

@@ -10,7 +10,7 @@ register = template.Library()
 @register.inclusion_tag("catalogue/map_small.html")
 def place_map(place):
     """Where the place is: its own point, or its commune's centre. Reads the place's
-    territory chain (fetched by `for_detail`)."""
+    territory chain (catalogue.place_page.attach_territories)."""
     return small_map(place=place)
 
 

@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import escape
 
 from catalogue import versioning
 from catalogue.models import Organisation, Place, PlaceKind, Territory
@@ -204,15 +205,16 @@ ALL_FILTERS = {
 
 
 def test_directory_query_count_is_pinned_and_flat(client, corpus, make_place):
+    client.get(URL)  # the process's index is current
     versioning.bump()  # a change, as an editor's save would make
     # After a change to everything: the data version, the change log, the facet index
     # built again (places, régions and départements, kinds and their links, services and
-    # their links, funders and their links, sources and their links), then the page of
-    # places (+ territories) and their kinds.
+    # their links, funders and their links, sources and their links), the page of places,
+    # and the territories, kept in memory with the index (their kinds come from it).
     assert count_queries(client, {}) == 14
-    # Index in memory: the data version, the page, its kinds.
-    assert count_queries(client, {}) == 3
-    assert count_queries(client, {"per_page": 100, "page": 1}) == 3
+    # Index in memory: the data version, the page.
+    assert count_queries(client, {}) == 2
+    assert count_queries(client, {"per_page": 100, "page": 1}) == 2
     # + validation of kind, region, departement, service, funder and source values; the
     # search hits; and, since nothing matches them all, one count per range filter for the
     # "remove this filter" suggestions (the index answers for the others, and the ranges
@@ -221,7 +223,7 @@ def test_directory_query_count_is_pinned_and_flat(client, corpus, make_place):
     assert with_filters == 18
     for _ in range(30):
         make_place(kinds=("fab-lab", "pepiniere"), services=("prototypage",))
-    # (each new place has a new commune: the index is built again)
+    # (each new place has a new commune: the change log read, the index built again)
     assert count_queries(client, {}) == 14
     assert count_queries(client, ALL_FILTERS) == with_filters
 
@@ -492,3 +494,28 @@ def test_main_navigation_marks_the_current_section(client, corpus, path, current
 
 def test_home_marks_no_section(client, corpus):
     assert 'aria-current="page"' not in client.get(reverse("home")).content.decode()
+
+
+def test_cards_show_the_kinds_and_territories_the_database_holds(client, corpus):
+    # Cards take them from memory (catalogue.place_page.attach_cards), not from a join.
+    response = client.get(URL, {"per_page": 100})
+    results = response.context["results"]
+    assert len(results) == Place.objects.published().count()
+    html = response.content.decode()
+    for place, _name, _summary in results:
+        fresh = Place.objects.select_related("territory", "region").get(pk=place.pk)
+        kinds = [kind.display_name for kind in fresh.kinds.order_by("name", "pk")]
+        assert [kind.display_name for kind in place.kinds.all()] == kinds, place.slug
+        assert place.territory == fresh.territory and place.region == fresh.region
+        tags = "".join(f'<span class="tag">{escape(kind)}</span>' for kind in kinds)
+        assert tags in html, place.slug
+
+
+def test_a_renamed_kind_shows_at_once_on_the_cards(client, corpus):
+    client.get(URL)
+    kind = PlaceKind.objects.get(slug="fab-lab")
+    kind.name = "Atelier de fabrication numérique"
+    kind.save()
+    html = client.get(URL, {"kind": "fab-lab"}).content.decode()
+    assert '<span class="tag">Atelier de fabrication numérique</span>' in html
+    assert '<span class="tag">Fab lab</span>' not in html

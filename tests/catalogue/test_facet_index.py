@@ -2,6 +2,7 @@
 an index built from scratch would be."""
 
 import os
+import random
 import subprocess
 import sys
 import time
@@ -246,7 +247,7 @@ def test_a_query_asked_again_in_the_same_data_version_is_not_searched_again(
     client, corpus, make_place, django_assert_max_num_queries
 ):
     first = client.get("/lieux/", {"q": "coworking"})
-    with django_assert_max_num_queries(3):  # the version, the page of places, their kinds
+    with django_assert_max_num_queries(2):  # the version, the page of places
         again = client.get("/lieux/", {"q": "coworking", "page": 1})
     assert [p.pk for p in again.context["page_obj"]] == [p.pk for p in first.context["page_obj"]]
     # A change of data: searched again, and the new place is found.
@@ -271,3 +272,18 @@ def test_renamed_and_new_places_keep_the_name_order_without_sorting_again(corpus
     selection = select_places(QueryDict("sort=name"))
     by_database = list(selection.places.values_list("pk", flat=True))
     assert list(index.ordered(index.all, "name")[:]) == by_database
+
+
+def test_bit_sets_hold_the_given_places_and_only_those(corpus):
+    index = facet_index.get_index()
+    rng = random.Random(7)
+    chosen = rng.sample(index.ids, len(index.ids) // 2)
+    mask = index.mask_of([*chosen, 10**9, -1])  # unknown ids are left out
+    assert mask == sum(1 << index.positions[pk] for pk in chosen)
+    assert sorted(index.members(mask)) == sorted(chosen)
+    assert index.positions_of(mask) == sorted(index.positions[pk] for pk in chosen)
+    assert index.first_members(mask, 5) == index.members(mask)[:5]
+    assert index.first_members(mask, len(chosen) + 3) == index.members(mask)
+    assert index.mask_of([]) == 0 and index.members(0) == [] and index.first_members(0, 3) == []
+    few = rng.sample(index.ids, 2)  # read byte by byte rather than digit by digit
+    assert index.members(index.mask_of(few)) == sorted(few, key=index.positions.get)

@@ -8,6 +8,7 @@ database is not PostgreSQL.
 from django.db import connection
 from django.urls import reverse
 
+from catalogue import search
 from catalogue.models import Place
 from catalogue.search import reindex
 
@@ -61,3 +62,32 @@ def test_trigram_index_finds_misspelt_names(postgres, client, make_place):
         )
         assert "gin_trgm_ops" in cursor.fetchone()[0]
     assert slugs(client, q="Vanerie")[:1] == [place.slug]
+
+
+def test_sort_keys_computed_late_order_the_hits_as_keys_computed_at_once(postgres, corpus):
+    # With other filters, the directory asks for the matches alone, then the sort keys of
+    # the places those filters leave (catalogue.search.Hits.order).
+    for text in ("coworking", "tiers lieu", "Paris", "économie sociale", "lab"):
+        search.forget_recent_hits()
+        at_once = search.ranked_hits(text)
+        search.forget_recent_hits()
+        late = search.ranked_hits(text, keyed=False)
+        assert set(late) == set(at_once) and len(at_once) > 1, text
+        assert all(key is None for key in late.values())
+        first = min(late)
+        assert list(late.order([first])) == [first]
+        assert [pk for pk, key in late.items() if key is not None] == [first]  # that one only
+        some = sorted(late)[::2]
+        assert list(late.order(some)) == list(at_once.order(some)), text
+        assert list(late.order(sorted(late))) == list(at_once.order(sorted(at_once))), text
+    search.forget_recent_hits()
+
+
+def test_a_filtered_search_lists_the_best_matches_first(postgres, client, corpus):
+    search.forget_recent_hits()
+    listed = slugs(client, q="coworking", area="rural")
+    keys = search.ranked_hits("coworking")
+    ids = dict(Place.objects.filter(slug__in=listed).values_list("slug", "pk"))
+    assert listed and [keys[ids[slug]] for slug in listed] == sorted(
+        (keys[ids[slug]] for slug in listed), reverse=True
+    )

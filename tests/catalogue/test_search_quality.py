@@ -4,13 +4,14 @@ few results for a town, multi-word queries meaning all their words, spelling var
 small typos, and a snippet that shows why each place matched.
 """
 
+import random
 import re
 
 import pytest
 from django.urls import reverse
 
 from catalogue.models import Place
-from catalogue.search import reindex
+from catalogue.search import RankedIds, reindex
 
 URL = reverse("catalogue:place-list")
 PTCE = {
@@ -196,3 +197,18 @@ def test_directory_shows_the_count_of_matches(client, corpus):
     response, slugs = search(client, "Nevers")
     html = response.content.decode()
     assert re.search(r"\b1 lieu\b", html)
+
+
+def test_a_first_page_of_ranked_hits_is_the_start_of_their_whole_order():
+    # The first page is picked without sorting every hit (catalogue.search.RankedIds):
+    # it must be the same places, ties in the same order.
+    rng = random.Random(3)
+    keys = {pk: rng.choice([0.25, 0.5, 1000.5, 1_000_000.0]) for pk in range(1, 600)}
+    ids = list(keys)
+    rng.shuffle(ids)
+    whole = sorted(ids, key=keys.__getitem__, reverse=True)
+    for stop in (0, 1, 20, 100, 200):
+        assert RankedIds(ids, keys.__getitem__)[:stop] == whole[:stop]
+    ranked = RankedIds(ids, keys.__getitem__)
+    assert len(ranked) == len(ids) and ranked[20:40] == whole[20:40]
+    assert list(ranked) == whole and ranked[0] == whole[0] and ranked[:20] == whole[:20]
