@@ -268,7 +268,8 @@ def _territory(rows, pk, using, depth=0):
 def attach_territories(place, rows=None):
     """Set the place's territory (with the chain above it), département and région from
     the territories kept in memory, as ``select_related`` up the chain would, without
-    the query (whose planning and joins cost more than the rest of the place's row)."""
+    the query (whose planning and joins cost more than the rest of the place's row).
+    Each place gets territory objects of its own (a page may annotate them)."""
     rows = _territory_rows() if rows is None else rows
     for name in ("territory", "departement", "region"):
         pk = getattr(place, f"{name}_id")
@@ -303,17 +304,28 @@ def attach_cards(places):
 
     index = get_index()
     rows, kinds = _territory_rows(index), _kinds(index)
-    masks = index.masks["kind"]
+    # Each kind's bit set as bytes, to test a place's bit without shifting the whole set.
+    masks = [(kind, _bytes(index.masks["kind"].get(slug, 0))) for slug, kind in kinds]
+    published = _bytes(index.all)
     unknown = []
     for place in places:
         attach_territories(place, rows)
         position = index.positions.get(place.pk)
-        if position is None or not (index.all >> position) & 1:
+        if position is None or not _bit(published, position):
             unknown.append(place)
             continue
-        own = [kind for slug, kind in kinds if (masks.get(slug, 0) >> position) & 1]
+        own = [kind for kind, bits in masks if _bit(bits, position)]
         queryset = place.kinds.all()
         queryset._result_cache, queryset._prefetch_done = own, True
         place.__dict__.setdefault("_prefetched_objects_cache", {})["kinds"] = queryset
     prefetch_related_objects(unknown, "kinds")
     return places
+
+
+def _bytes(mask):
+    return mask.to_bytes((mask.bit_length() + 7) // 8, "little")
+
+
+def _bit(data, position):
+    byte = position >> 3
+    return byte < len(data) and (data[byte] >> (position & 7)) & 1
