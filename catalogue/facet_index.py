@@ -42,6 +42,17 @@ NONZERO_BYTE = re.compile(rb"[^\x00]")
 BYTE_BITS = [tuple(bit for bit in range(8) if value >> bit & 1) for value in range(256)]
 
 
+def mask_bytes(mask):
+    """A bit set as bytes (bit n in byte n // 8), to test single bits without shifting
+    the whole set (`has_bit`)."""
+    return mask.to_bytes((mask.bit_length() + 7) // 8, "little")
+
+
+def has_bit(data, position):
+    byte = position >> 3
+    return byte < len(data) and (data[byte] >> (position & 7)) & 1
+
+
 @dataclass
 class FacetIndex:
     version: int
@@ -99,7 +110,7 @@ class FacetIndex:
         """The bit positions set in ``mask``, in order."""
         if mask.bit_count() * 16 < len(self.ids):
             # Few: the non-zero bytes found in C, each expanded from a table.
-            data = mask.to_bytes((mask.bit_length() + 7) // 8, "little")
+            data = mask_bytes(mask)
             found = []
             for match in NONZERO_BYTE.finditer(data):
                 start = match.start()
@@ -259,6 +270,10 @@ class Vocabularies:
             )
         }
         self.funder = {pk: (slug, name, "") for pk, (slug, name, _k) in self.organisations.items()}
+        # Read when a page first needs them, and dropped with the vocabularies (any change
+        # to a territory or a kind rebuilds them): catalogue.place_page.
+        self.territory_rows = None  # {territory id: row}
+        self.kind_objects = None  # [(slug, PlaceKind)] in the order of names
 
 
 # The place's own columns (values_list order) and its links, read the same way for the

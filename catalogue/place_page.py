@@ -27,6 +27,7 @@ from django.db.models.functions import Cast, Coalesce, JSONArray
 from django.utils import timezone
 
 from .editing import last_modified_expression
+from .facet_index import get_index, has_bit, mask_bytes
 from .models import (
     PUBLIC_STATUSES,
     Figure,
@@ -244,10 +245,8 @@ def _territory_rows(index=None):
     index's vocabularies: any change to a territory rebuilds them (catalogue.versioning
     logs it as a change to everything), so they never hold an outdated name or parent.
     A few hundred bytes a territory: about 2 MB for 5,000, 13 MB for every commune."""
-    from .facet_index import get_index
-
     vocabularies = (index or get_index()).vocabularies
-    rows = getattr(vocabularies, "territory_rows", None)
+    rows = vocabularies.territory_rows
     if rows is None:
         rows = {row[0]: row for row in Territory.objects.values_list(*TERRITORY_FIELDS)}
         vocabularies.territory_rows = rows
@@ -284,7 +283,7 @@ def _kinds(index):
     """[(slug, PlaceKind)] of the index's kinds, in the order of their names (kept with
     its vocabularies, as the territories)."""
     vocabularies = index.vocabularies
-    kinds = getattr(vocabularies, "kind_objects", None)
+    kinds = vocabularies.kind_objects
     if kinds is None:
         kinds = [
             (slug, PlaceKind.from_db(None, ["id", "slug", "name", "name_en"], (pk, slug, *row)))
@@ -300,32 +299,20 @@ def attach_cards(places):
     kinds as ``place.kinds.all()``, from the facet index (which holds each kind's
     published places) rather than two more joins and a query. A place the index does
     not hold (not published) has its kinds read from the database."""
-    from .facet_index import get_index
-
     index = get_index()
     rows, kinds = _territory_rows(index), _kinds(index)
-    # Each kind's bit set as bytes, to test a place's bit without shifting the whole set.
-    masks = [(kind, _bytes(index.masks["kind"].get(slug, 0))) for slug, kind in kinds]
-    published = _bytes(index.all)
+    masks = [(kind, mask_bytes(index.masks["kind"].get(slug, 0))) for slug, kind in kinds]
+    published = mask_bytes(index.all)
     unknown = []
     for place in places:
         attach_territories(place, rows)
         position = index.positions.get(place.pk)
-        if position is None or not _bit(published, position):
+        if position is None or not has_bit(published, position):
             unknown.append(place)
             continue
-        own = [kind for kind, bits in masks if _bit(bits, position)]
+        own = [kind for kind, bits in masks if has_bit(bits, position)]
         queryset = place.kinds.all()
         queryset._result_cache, queryset._prefetch_done = own, True
         place.__dict__.setdefault("_prefetched_objects_cache", {})["kinds"] = queryset
     prefetch_related_objects(unknown, "kinds")
     return places
-
-
-def _bytes(mask):
-    return mask.to_bytes((mask.bit_length() + 7) // 8, "little")
-
-
-def _bit(data, position):
-    byte = position >> 3
-    return byte < len(data) and (data[byte] >> (position & 7)) & 1

@@ -223,9 +223,9 @@ NAMED, LOCATED = 1_000_000, 1_000
 
 
 # On PostgreSQL, ranking every match of a common word (tens of thousands) costs more than
-# finding them: the matches come first, as ids, and their sort keys only for the places a
-# caller puts in order (those its other filters leave), or all of them at once when that
-# is most of them.
+# finding them: with other filters, the matches come first, as ids, and their sort keys
+# only for the places a caller puts in order (those the filters leave); for all matches
+# in one query when those are more than this share of them.
 KEYS_ALL_AT_ONCE = 0.3
 
 
