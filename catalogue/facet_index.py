@@ -273,6 +273,7 @@ class Vocabularies:
         # Read when a page first needs them, and dropped with the vocabularies (any change
         # to a territory or a kind rebuilds them): catalogue.place_page.
         self.territory_rows = None  # {territory id: row}
+        self.territory_codes = None  # {(kind, INSEE code): territory id}, régions, départements
         self.kind_objects = None  # [(slug, PlaceKind)] in the order of names
 
 
@@ -518,6 +519,15 @@ def get_index():
             if _current is None or _current.version != token:
                 _current = _updated(_current, token, seq)
             index = _current
+    return index
+
+
+def current_index():
+    """The process's index if it is up to date with the data, else None: never builds or
+    updates it (for lookups that have another way, such as the filters' values)."""
+    index = _current
+    if index is None or index.version != versioning.current()[0]:
+        return None
     return index
 
 

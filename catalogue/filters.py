@@ -7,7 +7,7 @@ from django.db.models import F
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
-from . import search
+from . import place_page, search
 from .models import (
     RURAL_SETTINGS,
     URBAN_SETTINGS,
@@ -149,6 +149,52 @@ class FunderFilter(django_filters.Filter):
         return queryset.filter(fundings__organisation=value).distinct()
 
 
+class KnownKindsField(django_filters.fields.ModelMultipleChoiceField):
+    """Kind slugs checked against the kinds kept in memory with the facet index (every
+    kind, read again whenever one changes) instead of a query on each request. A slug
+    not found there, or a process whose index is not up to date, has the database check
+    it, as before (which refuses it with the same message)."""
+
+    def _check_values(self, value):
+        if isinstance(value, (list, tuple)) and self.null_label is None:
+            known = place_page.kinds_by_slug() or {}
+            wanted = dict.fromkeys(str(slug) for slug in value)
+            if wanted and all(slug in known for slug in wanted):
+                # In the queryset's order (PlaceKind.Meta.ordering: by name).
+                return sorted((known[slug] for slug in wanted), key=lambda k: (k.name, k.pk))
+        return super()._check_values(value)
+
+
+class KnownTerritoryField(django_filters.fields.ModelChoiceField):
+    """A région or a département by its INSEE code, from the territories kept in memory
+    (as on the place pages); a code not found there is looked up as before."""
+
+    def __init__(self, *args, territory_kind, **kwargs):
+        self.territory_kind = territory_kind
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        if isinstance(value, str) and value:
+            found = place_page.territory_by_code(self.territory_kind, value)
+            if found is not None:
+                return found
+        return super().to_python(value)
+
+
+class KnownKindsFilter(django_filters.ModelMultipleChoiceFilter):
+    field_class = KnownKindsField
+
+
+class TerritoryFilter(django_filters.ModelChoiceFilter):
+    """The régions or the départements (``territory_kind``), by INSEE code."""
+
+    field_class = KnownTerritoryField
+
+    def __init__(self, *args, territory_kind, **kwargs):
+        kwargs["queryset"] = Territory.objects.filter(kind=territory_kind)
+        super().__init__(*args, to_field_name="insee_code", territory_kind=territory_kind, **kwargs)
+
+
 class RangeNumberFilter(django_filters.NumberFilter):
     """A bound on a number; refuses negative and absurd values with a form error."""
 
@@ -166,7 +212,7 @@ class PlaceFilter(django_filters.FilterSet):
         max_length=search.MAX_QUERY_LENGTH,
         widget=forms.TextInput(attrs={"type": "search"}),
     )
-    kind = django_filters.ModelMultipleChoiceFilter(
+    kind = KnownKindsFilter(
         field_name="kinds__slug",
         queryset=PlaceKind.objects.all(),
         to_field_name="slug",
@@ -183,15 +229,13 @@ class PlaceFilter(django_filters.FilterSet):
         label=_("Rural or urban"),
         empty_label=_("All"),
     )
-    region = django_filters.ModelChoiceFilter(
-        queryset=Territory.objects.filter(kind=Territory.Kind.REGION),
-        to_field_name="insee_code",
+    region = TerritoryFilter(
+        territory_kind=Territory.Kind.REGION,
         label=_("Region"),
         empty_label=_("All regions"),
     )
-    departement = django_filters.ModelChoiceFilter(
-        queryset=Territory.objects.filter(kind=Territory.Kind.DEPARTEMENT),
-        to_field_name="insee_code",
+    departement = TerritoryFilter(
+        territory_kind=Territory.Kind.DEPARTEMENT,
         label=_("Département"),
         empty_label=_("All départements"),
     )

@@ -702,7 +702,7 @@ class Place(NaturalKeyMixin, Versioned, models.Model):
         cost stays flat however large the catalogue. Reads `kinds`, `services` and
         `region` (fetch them).
         """
-        from .facet_index import get_index
+        from .facet_index import get_index, has_bit, mask_bytes
 
         index = get_index()
         kind_masks = [index.masks["kind"].get(kind.slug, 0) for kind in self.kinds.all()]
@@ -731,14 +731,18 @@ class Place(NaturalKeyMixin, Versioned, models.Model):
             return []
         # Scored from the index too (a bit test per setting, service and région, names
         # for ties): only the places shown are read, with what the page shows of them.
-        service_masks = [index.masks["service"].get(s.slug, 0) for s in self.services.all()]
-        setting = index.masks["setting"].get(self.setting, 0) if self.setting else 0
+        # Bits tested in byte copies of the sets (shifting a set copies it).
+        service_masks = [
+            mask_bytes(index.masks["service"].get(s.slug, 0)) for s in self.services.all()
+        ]
+        setting = mask_bytes(index.masks["setting"].get(self.setting, 0) if self.setting else 0)
+        region = mask_bytes(region)
         scored = []
         for pk, kinds in shared_kinds.items():
             position = index.positions[pk]
-            same_setting = bool((setting >> position) & 1)
-            services = sum((mask >> position) & 1 for mask in service_masks)
-            score = 2 * kinds + 2 * same_setting + services + ((region >> position) & 1)
+            same_setting = bool(has_bit(setting, position))
+            services = sum(has_bit(mask, position) for mask in service_masks)
+            score = 2 * kinds + 2 * same_setting + services + has_bit(region, position)
             scored.append((-score, index.names[position], pk, kinds, same_setting, services))
         best = heapq.nsmallest(limit, scored)
         found = Place.objects.filter(pk__in=[row[2] for row in best]).only(

@@ -27,7 +27,7 @@ from django.db.models.functions import Cast, Coalesce, JSONArray
 from django.utils import timezone
 
 from .editing import last_modified_expression
-from .facet_index import get_index, has_bit, mask_bytes
+from .facet_index import current_index, get_index, has_bit, mask_bytes
 from .models import (
     PUBLIC_STATUSES,
     Figure,
@@ -171,28 +171,34 @@ def relations():
     ]
 
 
-# A place id no row has: it marks where the place's id goes in the compiled statement.
-_SENTINEL = -7_340_021_913
+# A slug no place has (slugs are letters, digits and hyphens): it marks where the
+# page's slug goes in the compiled statement.
+_SENTINEL = "\x1fplace page\x1f"
 _statements = {}
+# The place's own columns, read with its relations.
+PLACE_FIELDS = [field.attname for field in Place._meta.concrete_fields]
 
 
 def _statement(connection):
-    """The SQL reading every relation of one place, compiled once per process (building
-    and compiling eleven subqueries costs more than running them)."""
+    """The SQL reading one place, by its slug, with every relation: compiled once per
+    process (building and compiling eleven subqueries costs more than running them)."""
     found = _statements.get(connection.alias)
     if found is None:
         names = [f"{relation.name}_rows" for relation in relations()]
         queryset = (
             Place.objects.using(connection.alias)
-            .filter(pk=_SENTINEL)
+            .filter(slug=_SENTINEL)
             .annotate(**{f"{r.name}_rows": r.expression() for r in relations()})
             .annotate(last_change=last_modified_expression(Place))
-            .values_list(*names, "last_change")
+            .values_list(*PLACE_FIELDS, *names, "last_change")
         )
-        sql, params = queryset.query.sql_with_params()
+        compiler = queryset.query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql()
         params = list(params)
         [position] = [i for i, value in enumerate(params) if value == _SENTINEL]
-        found = _statements[connection.alias] = (sql, params, position)
+        # What the ORM does to each column it reads (JSON decoded, SQLite's numbers…).
+        converters = compiler.get_converters([column for column, _sql, _alias in compiler.select])
+        found = _statements[connection.alias] = (sql, params, position, compiler, converters)
     return found
 
 
@@ -204,23 +210,30 @@ def _decoded(value):
     return value
 
 
-def attach_relations(place):
-    """Read the place's relations in one query and keep them as its prefetched rows:
-    ``place.kinds.all()``, ``place.figures.all()``… then read no more. Sets
-    ``last_modified`` too (as ``catalogue.editing.with_last_modified`` does)."""
-    connection = connections[place._state.db or "default"]
-    sql, params, position = _statement(connection)
+def place_for_page(slug, using="default"):
+    """The place of ``slug`` (any status) with its relations, in one query, or None.
+
+    Its relations are kept as its prefetched rows: ``place.kinds.all()``,
+    ``place.figures.all()``… then read no more. Sets ``last_modified`` too (as
+    ``catalogue.editing.with_last_modified`` does)."""
+    connection = connections[using]
+    sql, params, position, compiler, converters = _statement(connection)
     params = list(params)
-    params[position] = place.pk
+    params[position] = slug
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
-    *row, last_change = row or [None] * (len(relations()) + 1)
+    if row is None:
+        return None
+    if converters:
+        [row] = compiler.apply_converters([row], converters)
+    own, rows, last_change = row[: len(PLACE_FIELDS)], row[len(PLACE_FIELDS) : -1], row[-1]
+    place = Place.from_db(using, PLACE_FIELDS, own)
     # When the place or one of its children last changed (catalogue.editing).
     place.last_modified = _value(DateTimeField(), last_change)
     cache = place.__dict__.setdefault("_prefetched_objects_cache", {})
-    for relation, rows in zip(relations(), row, strict=True):
-        objects = relation.instances(_decoded(rows), place._state.db)
+    for relation, found in zip(relations(), rows, strict=True):
+        objects = relation.instances(_decoded(found), using)
         for obj in objects:
             if "place_id" in obj.__dict__:  # a figure, a funding, a lesson: its place
                 obj._state.fields_cache["place"] = place
@@ -253,6 +266,29 @@ def _territory_rows(index=None):
     return rows
 
 
+def territory_by_code(kind, code, using=None):
+    """The région or département (``kind``) of INSEE code ``code``, from memory (as
+    `attach_territories`); None if none has it or if the process's facet index is not up
+    to date (the caller then asks the database: building the index is not its job)."""
+    index = current_index()
+    if index is None:
+        return None
+    rows = _territory_rows(index)
+    codes = index.vocabularies.territory_codes
+    if codes is None:
+        wanted = {Territory.Kind.REGION, Territory.Kind.DEPARTEMENT}
+        kind_at, code_at = TERRITORY_FIELDS.index("kind"), TERRITORY_FIELDS.index("insee_code")
+        codes = {}
+        for pk, row in rows.items():
+            key = (row[kind_at], row[code_at])
+            if key[0] in wanted:
+                # Two territories of one kind with one code: left to the database to refuse.
+                codes[key] = None if key in codes else pk
+        index.vocabularies.territory_codes = codes
+    pk = codes.get((kind, code))
+    return None if pk is None else _territory(rows, pk, using)
+
+
 def _territory(rows, pk, using, depth=0):
     """The territory ``pk`` with its chain of parents attached (no query), or None."""
     row = rows.get(pk)
@@ -277,6 +313,14 @@ def attach_territories(place, rows=None):
             continue  # added since the rows were read: the ORM reads it when asked
         place._state.fields_cache[name] = node
     return place
+
+
+def kinds_by_slug():
+    """{slug: PlaceKind} of every kind, from memory (kept with the facet index's
+    vocabularies, which any change to a kind rebuilds); None if the process's index is
+    not up to date (as `territory_by_code`)."""
+    index = current_index()
+    return None if index is None else dict(_kinds(index))
 
 
 def _kinds(index):

@@ -2,8 +2,9 @@ from django import forms
 from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Count, F, Prefetch, Q
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView
 
@@ -11,10 +12,12 @@ from .editing import visible_or_404
 from .facets import RANGE_FILTERS, build_facets, matching_options, ordered_results
 from .filters import PlaceFilter, canonical_params, in_use, narrowing
 from .models import PUBLIC_STATUSES, Place, Source, Territory
-from .place_page import attach_cards, attach_relations, attach_territories
+from .place_page import attach_cards, attach_territories, place_for_page
 from .search import highlight, ranked_hits, snippets
 
 PAGE_SIZES = (20, 50, 100)
+# Words of its summary a directory card shows.
+CARD_WORDS = 45
 # The places a visitor ticked for comparison (read by the comparison pages too).
 COMPARE_SESSION_KEY = "compare"
 
@@ -134,7 +137,12 @@ def directory_context(request, base, scoped=False):
         # Why the place matched: a few words of its own text, the query's words marked.
         place.search_snippet = found.get(place.pk, "")
     results = [
-        (place, highlight(place.name, terms), highlight(place.localized_summary, terms))
+        (
+            place,
+            highlight(place.name, terms),
+            # A card shows the summary's first words (cut before marking, which is cheaper).
+            highlight(Truncator(place.localized_summary).words(CARD_WORDS, truncate=" …"), terms),
+        )
         for place in page.object_list
     ]
     context = {
@@ -266,16 +274,15 @@ def place_list(request):
 
 
 class PlaceDetailView(DetailView):
-    def get_queryset(self):
+    def get_object(self, queryset=None):
         # Every status: drafts are previewed by staff, archived places keep their page.
         # Its kinds, services, sources, figures, fundings, lessons, public case studies
-        # and when it last changed come in one more query, its territories from memory
+        # and when it last changed come in the same query, its territories from memory
         # (catalogue/place_page.py).
-        return Place.objects.all()
-
-    def get_object(self, queryset=None):
-        place = visible_or_404(self.request, super().get_object(queryset))
-        return attach_relations(attach_territories(place))
+        place = place_for_page(self.kwargs["slug"])
+        if place is None:
+            raise Http404
+        return attach_territories(visible_or_404(self.request, place))
 
     template_name = "catalogue/place_detail.html"
 

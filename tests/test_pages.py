@@ -108,23 +108,23 @@ def test_place_detail_query_count_is_fixed(client, corpus, make_place, make_figu
         make_figure(place, indicator=indicator)
     client.get(place.get_absolute_url())  # the facet index, built once per data change
     # Drawn, not taken from the page cache (catalogue/http_cache.py): the data version
-    # (the page's ETag and the facet index); the place with its territory chain; as JSON,
-    # its kinds, services, sources, figures, fundings, lessons, case studies and last
-    # change (catalogue/place_page.py); the similar places (candidates and shared
-    # services from the facet index)
+    # (the page's ETag and the facet index); the place's row with, as JSON, its kinds,
+    # services, sources, figures, fundings, lessons, case studies and last change
+    # (catalogue/place_page.py; its territory chain from memory); the similar places
+    # (candidates and shared services from the facet index)
     cache.clear()
-    assert count_queries(client, place.get_absolute_url()) == 4
+    assert count_queries(client, place.get_absolute_url()) == 3
     for _ in range(5):
         make_lesson(place)
         make_figure(place, headline=False)
         make_place(kinds=("fab-lab",), services=("coworking",))
     client.get(place.get_absolute_url())
     cache.clear()
-    assert count_queries(client, place.get_absolute_url()) == 4
+    assert count_queries(client, place.get_absolute_url()) == 3
     # Every corpus place: one less when no other place shares any of its kinds.
     for other in Place.objects.published():
         cache.clear()
-        assert count_queries(client, other.get_absolute_url()) in (3, 4), other.slug
+        assert count_queries(client, other.get_absolute_url()) in (2, 3), other.slug
 
 
 def test_a_renamed_territory_shows_at_once_on_the_pages_of_its_places(client, corpus):

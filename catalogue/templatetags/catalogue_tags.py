@@ -1,12 +1,14 @@
 from decimal import Decimal
 
 from django import template
-from django.utils.formats import date_format, number_format
+from django.urls import reverse
+from django.utils.formats import date_format, localize, number_format
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from catalogue import images, proposals
-from catalogue.models import is_localized
+from catalogue.models import Place, is_localized
 
 register = template.Library()
 
@@ -67,6 +69,117 @@ def place_image(place, sizes="100vw", max_width=None, lazy=True, css_class=""):
     Reads only the place's own columns: no query per card.
     """
     return images.image_tag(place, sizes=sizes, max_width=max_width, lazy=lazy, css_class=css_class)
+
+
+class _Cards:
+    """What every card of a page shares, looked up once: labels, URLs, choice labels."""
+
+    # A slug is letters, digits, hyphens and underscores: safe to put in a URL as is.
+    SLUG = "place-slug-placeholder"
+
+    def __init__(self, selection, next_url):
+        self.chosen = set(selection or ())
+        self.place_url = reverse("catalogue:place-detail", args=[self.SLUG])
+        self.settings = dict(Place._meta.get_field("setting").flatchoices)
+        self.kinds = {}
+        self.fixed = {
+            "compare_url": reverse("casestudies:compare-selection"),
+            "next": next_url,
+            "off": _("Compare"),
+            "on": f"✓ {_('In the comparison')}",
+        }
+        self.investment, self.budget = _("Investment"), _("Operating budget")
+        self.matched = _("Matched text:")
+
+    def kind_tags(self, place):
+        tags = []
+        for kind in place.kinds.all():
+            tag = self.kinds.get(kind.pk)
+            if tag is None:
+                tag = format_html('<span class="tag">{}</span>', kind.display_name)
+                self.kinds[kind.pk] = tag
+            tags.append(tag)
+        return "".join(tags)
+
+    def card(self, place, name_html, summary_html):
+        territory, region = place.territory, place.region
+        line = (territory.name if territory else "") + (f", {region.name}" if region else "")
+        if place.year_opened:
+            line += f" · {localize(place.year_opened)}"
+        parts = [
+            images.image_tag(place, sizes="8rem", max_width=320, css_class="card-thumb"),
+            format_html(
+                '<h3><a href="{}">{}</a></h3><p class="meta">{}{} {}</p>',
+                self.place_url.replace(self.SLUG, place.slug),
+                name_html,
+                mark_safe(self.kind_tags(place)),
+                format_html(
+                    '<span class="tag tag-setting">{}</span>',
+                    self.settings.get(place.setting, place.setting),
+                )
+                if place.setting
+                else "",
+                line,
+            ),
+        ]
+        if territory is not None and territory.population:
+            text = _("%(name)s: %(population)s inhabitants") % {
+                "name": territory.name,
+                "population": _plain(territory.population),
+            }
+            if territory.population_year:
+                text += f" ({localize(territory.population_year)})"
+            parts.append(format_html('<p class="meta population">{}</p>', text))
+        figures = [
+            f"{label} {amount(value)}"
+            for label, value in (
+                (self.investment, place.headline_investment),
+                (self.budget, place.headline_budget),
+            )
+            if value is not None
+        ]
+        if figures:
+            parts.append(format_html('<p class="meta figures-line">{}</p>', " · ".join(figures)))
+        if summary_html:
+            parts.append(format_html("<p>{}</p>", summary_html))
+        snippet = getattr(place, "search_snippet", "")
+        if snippet:
+            parts.append(
+                format_html(
+                    '<p class="search-snippet"><span class="visually-hidden">{} </span>{}</p>',
+                    self.matched,
+                    snippet,
+                )
+            )
+        chosen = place.slug in self.chosen
+        parts.append(
+            format_html(
+                '<form class="compare-toggle" method="post" action="{compare_url}">'
+                '<input type="hidden" name="lieu" value="{slug}">'
+                '<input type="hidden" name="next" value="{next}">'
+                '<button type="submit" name="action" value="{action}" aria-pressed="{pressed}" '
+                'data-on="{on}" data-off="{off}"><span class="label">{label}</span>'
+                '<span class="visually-hidden"> : {name}</span></button></form>',
+                slug=place.slug,
+                action="remove" if chosen else "add",
+                pressed="true" if chosen else "false",
+                label=self.fixed["on"] if chosen else self.fixed["off"],
+                name=place.name,
+                **self.fixed,
+            )
+        )
+        return f'<li class="card result">{"".join(parts)}</li>'
+
+
+@register.simple_tag
+def result_cards(results, selection, next_url):
+    """The directory's results as cards (``<li>``), each with its compare button: built
+    here rather than in a template loop, which cost about 0.3 ms a card (a fifth of a
+    directory page). ``results`` holds (place, highlighted name, highlighted summary cut
+    to its first words); reads the places' kinds, territory and region (see
+    `catalogue.place_page.attach_cards`)."""
+    cards = _Cards(selection, next_url)
+    return mark_safe("".join(cards.card(*result) for result in results))
 
 
 @register.simple_tag

@@ -1,9 +1,13 @@
 """Links from the directory's filter values (and the place pages) to the glossary."""
 
+import functools
+
 from django import template
+from django.urls import get_script_prefix
 from django.utils.formats import localize
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from catalogue.glossary import term_for
@@ -15,6 +19,12 @@ register = template.Library()
 def glossary_link(value, name):
     """A small link to the glossary entry that explains ``value`` of the filter ``name``
     (« kind », « legal_form », « funder_kind », « setting »), or nothing."""
+    # The glossary is a file read once: each link is built once per language.
+    return _glossary_link(name, str(value), get_language(), get_script_prefix())
+
+
+@functools.lru_cache(maxsize=2048)
+def _glossary_link(name, value, _language, _prefix):
     term = term_for(name, value)
     if term is None:
         return ""

@@ -1,9 +1,14 @@
-"""The main navigation: which section the current page belongs to."""
+"""The site's header and footer: the main navigation with the current section marked,
+the language switch, the footer links."""
+
+import functools
 
 from django import template
 from django.conf import settings
-from django.urls import reverse, translate_url
+from django.template.loader import render_to_string
+from django.urls import get_script_prefix, reverse, translate_url
 from django.utils import translation
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -36,6 +41,30 @@ def current_section(context):
         if match.namespace == namespace and match.url_name in names:
             return section
     return ""
+
+
+@functools.lru_cache(maxsize=256)
+def _drawn(template_name, section, _language, _prefix):
+    return mark_safe(render_to_string(template_name, {"section": section}))
+
+
+def _once(template_name, section=""):
+    """``template_name`` drawn once per language, URL prefix and section: it holds no
+    data, only links and words (drawn every time in DEBUG, so that edits show at once)."""
+    if settings.DEBUG:
+        return mark_safe(render_to_string(template_name, {"section": section}))
+    return _drawn(template_name, section, translation.get_language(), get_script_prefix())
+
+
+@register.simple_tag(takes_context=True)
+def main_nav(context):
+    """The main navigation, the current page's section marked."""
+    return _once("includes/main_nav.html", current_section(context))
+
+
+@register.simple_tag
+def site_footer():
+    return _once("includes/site_footer.html")
 
 
 # The name of each language in itself, whatever the page's language.

@@ -215,12 +215,13 @@ def test_directory_query_count_is_pinned_and_flat(client, corpus, make_place):
     # Index in memory: the data version, the page.
     assert count_queries(client, {}) == 2
     assert count_queries(client, {"per_page": 100, "page": 1}) == 2
-    # + validation of kind, region, departement, service, funder and source values; the
-    # search hits; and, since nothing matches them all, one count per range filter for the
-    # "remove this filter" suggestions (the index answers for the others, and the ranges
-    # and the sort by investment come from its numbers)
+    # + validation of service, funder and source values (kinds, régions and départements
+    # are checked against the vocabularies kept with the index); the search hits; and,
+    # since nothing matches them all, one count per range filter for the "remove this
+    # filter" suggestions (the index answers for the others, and the ranges and the sort
+    # by investment come from its numbers)
     with_filters = count_queries(client, ALL_FILTERS)
-    assert with_filters == 18
+    assert with_filters == 15
     for _ in range(30):
         make_place(kinds=("fab-lab", "pepiniere"), services=("prototypage",))
     # (each new place has a new commune: the change log read, the index built again)
@@ -519,3 +520,78 @@ def test_a_renamed_kind_shows_at_once_on_the_cards(client, corpus):
     html = client.get(URL, {"kind": "fab-lab"}).content.decode()
     assert '<span class="tag">Atelier de fabrication numérique</span>' in html
     assert '<span class="tag">Fab lab</span>' not in html
+
+
+def test_kind_and_territory_filters_checked_in_memory_follow_the_data(client, corpus):
+    # Kinds, régions and départements are checked against the vocabularies kept with the
+    # facet index (catalogue.filters): a kind added or renamed, or a région renamed, must
+    # be known at once, and an unknown value still reported.
+    client.get(URL)
+    kind = PlaceKind.objects.create(slug="atelier-partage", name="Atelier partagé")
+    client.get(URL)  # the index up to date: the values are checked in memory
+    response = client.get(URL, {"kind": "atelier-partage"})
+    assert response.context["invalid_filters"] == []
+    assert response.context["paginator"].count == 0
+    assert ("kind", "Type de lieu", "Atelier partagé", "?") in response.context["active_filters"]
+    kind.name = "Atelier mutualisé"
+    kind.save()
+    region = Territory.objects.get(kind=Territory.Kind.REGION, insee_code="84")
+    region.name = "Région Rhône-Alpes-Auvergne"
+    region.save()
+    client.get(URL)
+    response = client.get(URL, {"kind": ["atelier-partage", "fab-lab"], "region": "84"})
+    assert response.context["invalid_filters"] == []
+    labels = {name: value for name, _label, value, _url in response.context["active_filters"]}
+    assert labels == {"kind": "Atelier mutualisé, Fab lab", "region": "Région Rhône-Alpes-Auvergne"}
+    expected = Place.objects.published().filter(kinds__slug="fab-lab", region=region).count()
+    assert expected and response.context["paginator"].count == expected
+    response = client.get(URL, {"kind": ["fab-lab", "inconnu"], "departement": "999"})
+    assert [invalid["name"] for invalid in response.context["invalid_filters"]] == [
+        "kind",
+        "departement",
+    ]
+
+
+def test_a_département_and_a_région_sharing_a_code_are_told_apart(
+    client, make_place, make_territory
+):
+    # Overseas régions have codes 01 to 06, as the first départements do.
+    guadeloupe = Territory.objects.get(slug="guadeloupe")
+    ain = Territory.objects.get(slug="ain-01")
+    assert guadeloupe.insee_code == ain.insee_code == "01"
+    place = make_place(territory=make_territory(parent=ain))
+    response = client.get(URL, {"departement": "01", "per_page": 100})
+    in_ain = Place.objects.published().filter(departement=ain)
+    assert place.slug in result_slugs(response)
+    assert sorted(result_slugs(response)) == sorted(in_ain.values_list("slug", flat=True))
+    assert response.context["form"].cleaned_data["departement"] == ain
+    response = client.get(URL, {"region": "01"})
+    assert response.context["form"].cleaned_data["region"] == guadeloupe
+    assert result_slugs(response) == []
+
+
+def test_a_card_shows_its_place_and_its_compare_button(client, make_place, make_figure):
+    # Cards are written by a tag (catalogue_tags.result_cards), not a template loop.
+    summary = " ".join(f"mot{n}" for n in range(60))
+    place = make_place(name="Atelier <Pilote>", summary=summary, year_opened=2015)
+    place.territory.population, place.territory.population_year = 12345, 2021
+    place.territory.save()
+    make_figure(place, indicator="investment_eur", value=250000)
+    selection = reverse("casestudies:compare-selection")
+    client.post(selection, {"lieu": place.slug, "action": "add", "next": URL})
+    html = client.get(URL, {"per_page": 100}).content.decode()
+    html = html.replace("\u202f", " ").replace("\xa0", " ")
+    card = html[: html.index(f'value="{place.slug}"')]
+    card = card[card.rindex('<li class="card result">') :]
+    card = html[html.index(card) :]
+    card = card[: card.index("</li>")]
+    assert f'<a href="{place.get_absolute_url()}">Atelier &lt;Pilote&gt;</a>' in card
+    assert '<span class="tag">Fab lab</span><span class="tag tag-setting">Rural</span>' in card
+    assert f"{place.territory.name}, Auvergne-Rhône-Alpes · 2015" in card
+    assert f"{place.territory.name} : 12 345 habitants (2021)" in card
+    assert "Investissement 250 000 €" in card
+    # The summary's first 45 words.
+    assert "<p>mot0 mot1 mot2" in card and "mot44 …</p>" in card and "mot45" not in card
+    assert 'name="lieu" value="' + place.slug + '"' in card
+    assert 'value="remove" aria-pressed="true"' in card
+    assert "✓ Dans la comparaison" in card and " : Atelier &lt;Pilote&gt;</span>" in card
