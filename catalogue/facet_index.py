@@ -66,8 +66,9 @@ class FacetIndex:
     all: int = 0
     masks: dict = field(default_factory=lambda: {name: {} for name in FACETS})
     labels: dict = field(default_factory=lambda: {name: {} for name in FACETS})
-    # By bit position, like ``ids``: each place's name, and its numbers (NUMBERS).
+    # By bit position, like ``ids``: each place's name and slug, and its numbers (NUMBERS).
     names: list = field(default_factory=list)
+    slugs: list = field(default_factory=list)
     numbers: dict = field(default_factory=lambda: {key: [] for key in NUMBERS})
     # Derived from names and numbers when first needed (by_value, name_ranks).
     sorted_numbers: dict = field(default_factory=dict)
@@ -279,7 +280,16 @@ class Vocabularies:
 
 # The place's own columns (values_list order) and its links, read the same way for the
 # whole catalogue (build) and for the places a change touched (apply).
-PLACE_COLUMNS = ("pk", "setting", "region_id", "departement_id", "legal_form", "status", "name")
+PLACE_COLUMNS = (
+    "pk",
+    "setting",
+    "region_id",
+    "departement_id",
+    "legal_form",
+    "status",
+    "name",
+    "slug",
+)
 # The numbers the directory filters by range and sorts on: index key → place column.
 NUMBERS = {
     "year": "year_opened",
@@ -288,7 +298,7 @@ NUMBERS = {
     "staff": "headline_staff",
     "population": "territory__population",
 }
-NAME_COLUMN = 6
+NAME_COLUMN, SLUG_COLUMN = 6, 7
 # Positions per prefix bit set of a sorted number (FacetIndex.by_value).
 CHUNK = 2048
 LINKS = (
@@ -348,6 +358,7 @@ def build(version, seq=0):
     index.positions = {place_id: position for position, place_id in enumerate(index.ids)}
     index.all = (1 << len(index.ids)) - 1
     index.names = [row[NAME_COLUMN] for row in place_rows]
+    index.slugs = [row[SLUG_COLUMN] for row in place_rows]
     for offset, key in enumerate(NUMBERS, start=len(PLACE_COLUMNS)):
         index.numbers[key] = [_number(row[offset]) for row in place_rows]
     buckets = {}
@@ -413,6 +424,7 @@ def apply(index, place_ids, version, seq, search_key):
         ids=index.ids,  # append-only: shared
         positions=index.positions,
         names=index.names,
+        slugs=index.slugs,
         numbers=index.numbers,
         all=index.all,
         masks={facet: dict(values) for facet, values in index.masks.items()},
@@ -441,19 +453,21 @@ def apply(index, place_ids, version, seq, search_key):
     published = {row[0] for row in place_rows}
     changed_numbers, renamed = set(), []
     with _append_lock:
-        # Names and numbers are shared too, and written in place: a request still reading
-        # the old index may see a changed place's new number, never a wrong place's.
+        # Names, slugs and numbers are shared too, and written in place: a request still
+        # reading the old index may see a changed place's new value, never a wrong place's.
         for row in place_rows:
             position = new.positions.get(row[0])
             if position is None:
                 new.positions[row[0]] = len(new.ids)
                 new.ids.append(row[0])
                 new.names.append(row[NAME_COLUMN])
+                new.slugs.append(row[SLUG_COLUMN])
                 renamed.append((len(new.ids) - 1, None, row[NAME_COLUMN]))
                 for offset, key in enumerate(NUMBERS, start=len(PLACE_COLUMNS)):
                     new.numbers[key].append(_number(row[offset]))
                     changed_numbers.add(key)
             else:
+                new.slugs[position] = row[SLUG_COLUMN]
                 if new.names[position] != row[NAME_COLUMN]:
                     renamed.append((position, new.names[position], row[NAME_COLUMN]))
                     new.names[position] = row[NAME_COLUMN]

@@ -699,8 +699,9 @@ class Place(NaturalKeyMixin, Versioned, models.Model):
         Shared kinds count double, then a common setting, then shared services, then the
         same région. Candidates come from the facet index (bit sets of the places of each
         kind and région), most shared kinds first and within the région first, so the
-        cost stays flat however large the catalogue. Reads `kinds`, `services` and
-        `region` (fetch them).
+        cost stays flat however large the catalogue, and no query is made. Reads `kinds`,
+        `services` and `region` (fetch them). The places returned hold only their slug,
+        name and setting (from the index).
         """
         from .facet_index import get_index, has_bit, mask_bytes
 
@@ -745,17 +746,20 @@ class Place(NaturalKeyMixin, Versioned, models.Model):
             score = 2 * kinds + 2 * same_setting + services + has_bit(region, position)
             scored.append((-score, index.names[position], pk, kinds, same_setting, services))
         best = heapq.nsmallest(limit, scored)
-        found = Place.objects.filter(pk__in=[row[2] for row in best]).only(
-            "slug", "name", "setting"
-        )
-        places = {place.pk: place for place in found}
+        # What the page shows of them (slug, name, setting) is in the index too: no query.
+        settings = [(value, mask_bytes(mask)) for value, mask in index.masks["setting"].items()]
         similar = []
-        for _score, _name, pk, kinds, same_setting, services in best:
-            place = places.get(pk)
-            if place is not None:
-                place.shared_kinds, place.same_setting = kinds, same_setting
-                place.shared_services, place.score = services, -_score
-                similar.append(place)
+        for _score, name, pk, kinds, same_setting, services in best:
+            position = index.positions[pk]
+            setting = next((value for value, bits in settings if has_bit(bits, position)), "")
+            place = Place.from_db(
+                self._state.db,
+                ["id", "slug", "name", "setting"],
+                (pk, index.slugs[position], name, setting),
+            )
+            place.shared_kinds, place.same_setting = kinds, same_setting
+            place.shared_services, place.score = services, -_score
+            similar.append(place)
         return similar
 
     def coordinates(self):

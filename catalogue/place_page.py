@@ -8,14 +8,18 @@ import datetime
 import functools
 import json
 from decimal import Decimal
+from itertools import islice
 
 from django.conf import settings
 from django.db import connections
 from django.db.models import (
     Aggregate,
+    CharField,
     DateTimeField,
     DecimalField,
     F,
+    ForeignKey,
+    IntegerField,
     JSONField,
     OuterRef,
     Subquery,
@@ -69,6 +73,11 @@ def _columns(model, prefix=""):
     return found
 
 
+# Fields whose values come out of JSON as the ORM gives them (text, whole numbers, keys);
+# the others (decimals, dates, booleans on SQLite…) go through `_value`.
+AS_IN_JSON = (CharField, TextField, IntegerField, ForeignKey)
+
+
 def _value(field, raw):
     """A column's value as its field gives it when read by the ORM."""
     value = field.to_python(raw)
@@ -94,6 +103,16 @@ class Relation:
         for fk in related:
             target = self.model._meta.get_field(fk).related_model
             self.parts.append((fk, target, _columns(target, f"{fk}__")))
+        # (fk, model, column names, fields whose JSON value needs converting or None)
+        self.readers = [
+            (
+                fk,
+                model,
+                [field.attname for field, _e in columns],
+                [None if isinstance(field, AS_IN_JSON) else field for field, _e in columns],
+            )
+            for fk, model, columns in self.parts
+        ]
 
     def expression(self):
         columns = [expression for _fk, _model, cols in self.parts for _f, expression in cols]
@@ -113,9 +132,11 @@ class Relation:
         for row in rows:
             values = iter(row)
             objects = []
-            for fk, model, columns in self.parts:
-                names = [field.attname for field, _e in columns]
-                data = [_value(field, next(values)) for field, _e in columns]
+            for fk, model, names, fields in self.readers:
+                data = [
+                    value if field is None else _value(field, value)
+                    for field, value in zip(fields, islice(values, len(names)), strict=True)
+                ]
                 obj = model.from_db(using, names, data)
                 objects.append((fk, obj))
             main = objects[0][1]

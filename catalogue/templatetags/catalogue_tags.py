@@ -3,7 +3,7 @@ from decimal import Decimal
 from django import template
 from django.urls import reverse
 from django.utils.formats import date_format, localize, number_format
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
@@ -79,48 +79,66 @@ class _Cards:
 
     def __init__(self, selection, next_url):
         self.chosen = set(selection or ())
-        self.place_url = reverse("catalogue:place-detail", args=[self.SLUG])
-        self.settings = dict(Place._meta.get_field("setting").flatchoices)
+        self.place_url = escape(reverse("catalogue:place-detail", args=[self.SLUG]))
+        self.settings = {
+            value: f'<span class="tag tag-setting">{escape(label)}</span>'
+            for value, label in Place._meta.get_field("setting").flatchoices
+        }
         self.kinds = {}
-        self.fixed = {
-            "compare_url": reverse("casestudies:compare-selection"),
-            "next": next_url,
-            "off": _("Compare"),
-            "on": f"✓ {_('In the comparison')}",
+        compare, chosen = escape(_("Compare")), escape(f"✓ {_('In the comparison')}")
+        # The compare button's form around the place's slug and name, by its state (no
+        # placeholder is replaced: the return address is the visitor's own text).
+        action = escape(reverse("casestudies:compare-selection"))
+        head = (
+            f'<form class="compare-toggle" method="post" action="{action}">'
+            '<input type="hidden" name="lieu" value="'
+        )
+        self.forms = {
+            state: (
+                head,
+                f'"><input type="hidden" name="next" value="{escape(next_url)}">'
+                f'<button type="submit" name="action" value="{value}" aria-pressed="{pressed}" '
+                f'data-on="{chosen}" data-off="{compare}"><span class="label">{label}</span>'
+                '<span class="visually-hidden"> : ',
+            )
+            for state, value, pressed, label in (
+                (False, "add", "false", compare),
+                (True, "remove", "true", chosen),
+            )
         }
         self.investment, self.budget = _("Investment"), _("Operating budget")
-        self.matched = _("Matched text:")
+        self.matched = escape(_("Matched text:"))
+
+    def setting_tag(self, setting):
+        if not setting:
+            return ""
+        found = self.settings.get(setting)
+        return found or f'<span class="tag tag-setting">{escape(setting)}</span>'
 
     def kind_tags(self, place):
         tags = []
         for kind in place.kinds.all():
             tag = self.kinds.get(kind.pk)
             if tag is None:
-                tag = format_html('<span class="tag">{}</span>', kind.display_name)
-                self.kinds[kind.pk] = tag
+                tag = self.kinds[kind.pk] = f'<span class="tag">{escape(kind.display_name)}</span>'
             tags.append(tag)
         return "".join(tags)
 
     def card(self, place, name_html, summary_html):
+        # Every value is escaped here (the marked name, summary and snippet are already
+        # safe HTML: conditional_escape leaves them as they are).
         territory, region = place.territory, place.region
         line = (territory.name if territory else "") + (f", {region.name}" if region else "")
         if place.year_opened:
             line += f" · {localize(place.year_opened)}"
+        slug = escape(place.slug)
         parts = [
+            '<li class="card result">',
             images.image_tag(place, sizes="8rem", max_width=320, css_class="card-thumb"),
-            format_html(
-                '<h3><a href="{}">{}</a></h3><p class="meta">{}{} {}</p>',
-                self.place_url.replace(self.SLUG, place.slug),
-                name_html,
-                mark_safe(self.kind_tags(place)),
-                format_html(
-                    '<span class="tag tag-setting">{}</span>',
-                    self.settings.get(place.setting, place.setting),
-                )
-                if place.setting
-                else "",
-                line,
-            ),
+            f'<h3><a href="{self.place_url.replace(self.SLUG, slug)}">'
+            f"{conditional_escape(name_html)}</a></h3>"
+            f'<p class="meta">{self.kind_tags(place)}'
+            f"{self.setting_tag(place.setting)} {escape(line)}</p>",
         ]
         if territory is not None and territory.population:
             text = _("%(name)s: %(population)s inhabitants") % {
@@ -129,7 +147,7 @@ class _Cards:
             }
             if territory.population_year:
                 text += f" ({localize(territory.population_year)})"
-            parts.append(format_html('<p class="meta population">{}</p>', text))
+            parts.append(f'<p class="meta population">{escape(text)}</p>')
         figures = [
             f"{label} {amount(value)}"
             for label, value in (
@@ -139,36 +157,18 @@ class _Cards:
             if value is not None
         ]
         if figures:
-            parts.append(format_html('<p class="meta figures-line">{}</p>', " · ".join(figures)))
+            parts.append(f'<p class="meta figures-line">{escape(" · ".join(figures))}</p>')
         if summary_html:
-            parts.append(format_html("<p>{}</p>", summary_html))
+            parts.append(f"<p>{conditional_escape(summary_html)}</p>")
         snippet = getattr(place, "search_snippet", "")
         if snippet:
             parts.append(
-                format_html(
-                    '<p class="search-snippet"><span class="visually-hidden">{} </span>{}</p>',
-                    self.matched,
-                    snippet,
-                )
+                f'<p class="search-snippet"><span class="visually-hidden">{self.matched} </span>'
+                f"{conditional_escape(snippet)}</p>"
             )
-        chosen = place.slug in self.chosen
-        parts.append(
-            format_html(
-                '<form class="compare-toggle" method="post" action="{compare_url}">'
-                '<input type="hidden" name="lieu" value="{slug}">'
-                '<input type="hidden" name="next" value="{next}">'
-                '<button type="submit" name="action" value="{action}" aria-pressed="{pressed}" '
-                'data-on="{on}" data-off="{off}"><span class="label">{label}</span>'
-                '<span class="visually-hidden"> : {name}</span></button></form>',
-                slug=place.slug,
-                action="remove" if chosen else "add",
-                pressed="true" if chosen else "false",
-                label=self.fixed["on"] if chosen else self.fixed["off"],
-                name=place.name,
-                **self.fixed,
-            )
-        )
-        return f'<li class="card result">{"".join(parts)}</li>'
+        head, middle = self.forms[place.slug in self.chosen]
+        parts += [head, slug, middle, escape(place.name), "</span></button></form></li>"]
+        return "".join(parts)
 
 
 @register.simple_tag

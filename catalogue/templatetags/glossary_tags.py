@@ -3,9 +3,10 @@
 import functools
 
 from django import template
+from django.conf import settings
 from django.urls import get_script_prefix
 from django.utils.formats import localize
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -67,32 +68,24 @@ def facet_choices(facet, options=None):
     drop-down. Written here rather than in a template loop: a directory page shows a
     few hundred of them, and a template takes ten times longer."""
     shown = [o for o in (facet.options if options is None else options) if o.count or o.selected]
+    # Counts are whole numbers: written as the template would (localize), grouped only
+    # when the site groups thousands.
+    count = localize if settings.USE_THOUSAND_SEPARATOR else str
+    name = escape(facet.name)
     if facet.multiple:
         return mark_safe(
             "".join(
-                format_html(
-                    '<li><label><input type="checkbox" name="{}" value="{}"{}> {} '
-                    '<span class="count">{}</span></label>{}</li>',
-                    facet.name,
-                    option.value,
-                    mark_safe(" checked") if option.selected else "",
-                    option.label,
-                    localize(option.count),
-                    glossary_link(option.value, facet.name),
-                )
-                for option in shown
+                f'<li><label><input type="checkbox" name="{name}" value="{escape(o.value)}"'
+                f"{' checked' if o.selected else ''}> {escape(o.label)} "
+                f'<span class="count">{count(o.count)}</span></label>'
+                f"{glossary_link(o.value, facet.name)}</li>"
+                for o in shown
             )
         )
-    return format_html_join(
-        "",
-        '<option value="{}"{}>{} ({})</option>',
-        (
-            (
-                option.value,
-                mark_safe(" selected") if option.selected else "",
-                option.label,
-                localize(option.count),
-            )
-            for option in shown
-        ),
+    return mark_safe(
+        "".join(
+            f'<option value="{escape(o.value)}"{" selected" if o.selected else ""}>'
+            f"{escape(o.label)} ({count(o.count)})</option>"
+            for o in shown
+        )
     )

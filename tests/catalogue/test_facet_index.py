@@ -39,10 +39,18 @@ def as_sets(index):
     }
 
 
+def by_id(index, values):
+    """{place id: value} of one of the index's per-position lists, published places only."""
+    return {pk: values[index.positions[pk]] for pk in index.members(index.all)}
+
+
 def assert_same_as_rebuilt(index):
     fresh = BUILD(index.version, index.seq)
     assert as_sets(index) == as_sets(fresh)
     assert set(index.members(index.all)) == set(fresh.members(fresh.all))
+    # The names and slugs that sorting and the similar places read.
+    for values in ("names", "slugs"):
+        assert by_id(index, getattr(index, values)) == by_id(fresh, getattr(fresh, values))
 
 
 @pytest.fixture
@@ -90,8 +98,10 @@ def test_incremental_index_equals_a_rebuilt_one_after_many_kinds_of_edits(corpus
     inkub = Place.objects.get(slug="linkub-nevers")
     draft = Place.objects.published().exclude(pk__in=[mecateam.pk, inkub.pk]).first()
 
-    # Kinds and services added and removed.
+    # Kinds and services added and removed; a place renamed, with a new address.
     mecateam.services.clear()
+    mecateam.name, mecateam.slug = "Mecateam Cluster (renommé)", "mecateam-renomme"
+    mecateam.save()
     inkub.kinds.add(PlaceKind.objects.get(slug="coworking"))
     inkub.services.add(*Service.objects.all()[:2])
     # A funding from an existing funder; a place unpublished, then a new published place.
