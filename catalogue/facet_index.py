@@ -60,6 +60,9 @@ class FacetIndex:
     # The data version when search documents last changed: search hits found since
     # then still hold (catalogue.search.ranked_hits keys them by it).
     search_key: int = 0
+    # {an earlier search_key: the places whose search documents changed since}, for the
+    # last few: hits found then are checked again on those places only.
+    search_history: dict = field(default_factory=dict)
     vocabularies: object = None
     ids: list = field(default_factory=list)  # bit position → place id
     positions: dict = field(default_factory=dict)  # place id → bit position
@@ -406,7 +409,7 @@ class StaleVocabulary(Exception):
     """A change refers to a vocabulary entry the index does not know: rebuild."""
 
 
-def apply(index, place_ids, version, seq, search_key):
+def apply(index, place_ids, version, seq, search_key, search_history=None):
     """A new index: ``index`` with the rows of ``place_ids`` read again.
 
     The masks not involved are shared with ``index`` (ints are immutable), so requests
@@ -420,6 +423,7 @@ def apply(index, place_ids, version, seq, search_key):
         version=version,
         seq=seq,
         search_key=search_key,
+        search_history=index.search_history if search_history is None else search_history,
         vocabularies=vocabularies,
         ids=index.ids,  # append-only: shared
         positions=index.positions,
@@ -493,6 +497,26 @@ def apply(index, place_ids, version, seq, search_key):
     return new
 
 
+# Earlier search keys remembered, and the most places changed since one of them.
+SEARCH_HISTORY_KEPT = 50
+SEARCH_HISTORY_PLACES = 2000
+
+
+def _search_history(index, search_key, searched):
+    """The index's search history once its search key moves to ``search_key`` because
+    the search documents of ``searched`` (place ids; None: any place's) changed."""
+    if search_key == index.search_key:
+        return index.search_history
+    if searched is None:
+        return {}
+    history = {}
+    for key, ids in [*index.search_history.items(), (index.search_key, frozenset())]:
+        ids = ids | searched
+        if len(ids) <= SEARCH_HISTORY_PLACES:
+            history[key] = ids
+    return dict(list(history.items())[-SEARCH_HISTORY_KEPT:])
+
+
 _append_lock = threading.Lock()
 _lock = threading.Lock()
 _current = None
@@ -506,7 +530,7 @@ def _updated(index, token, seq):
     changes = versioning.changes_since(index.seq, index.version)
     if changes is None or set(range(index.seq + 1, seq + 1)) - set(changes):
         return build(token, seq)  # the log was pruned past this index, or rolled back
-    touched, search_key = set(), index.search_key
+    touched, search_key, searched = set(), index.search_key, set()
     for number, rows in changes.items():
         if number > seq:
             continue  # committed after the version was read: next time
@@ -517,8 +541,11 @@ def _updated(index, token, seq):
                 touched.add(place_id)
             elif scope == "search":
                 search_key = token
+                if searched is not None:
+                    searched = None if place_id is None else searched | {place_id}
+    history = _search_history(index, search_key, searched)
     try:
-        return apply(index, touched, token, seq, search_key)
+        return apply(index, touched, token, seq, search_key, history)
     except StaleVocabulary:
         return build(token, seq)
 

@@ -240,7 +240,9 @@ class Hits(dict):
         """The hits as a bit set of ``index`` (a facet index), kept for the next caller
         using the same index."""
         known, mask = self._mask
-        if known is not index:
+        # Positions are only ever added to while an index is updated (a rebuild gives new
+        # ones): a bit set found for one index holds for the next ones.
+        if known is None or known.positions is not index.positions:
             mask = index.mask_of(self)
             self._mask = (index, mask)
         return mask
@@ -293,12 +295,13 @@ class RankedIds(Sequence):
         return self._order()[item]
 
 
-def _match(query, keyed=None):
+def _match(query, keyed=None, among=False):
     """[(place id, sort key)] for the places matching ``query``: `NAMED` if the name or
     an alias matches, plus `LOCATED` if the place's territories do, plus relevance.
 
     On PostgreSQL, ``keyed`` is False for the ids alone (keys None), or the ids of the
-    hits to compute keys for (None: all)."""
+    hits to compute keys for (None: all); with ``among``, the ids of the places to match
+    (those that do not match are left out)."""
     if not query:
         return []
     with connection.cursor() as cursor:
@@ -315,6 +318,8 @@ def _match(query, keyed=None):
                 where, where_params = "s.vector @@ q.query", []
             else:
                 where, where_params = "s.place_id = ANY(%s)", [list(keyed)]
+                if among:
+                    where += " AND s.vector @@ q.query"
             cursor.execute(
                 f"""
                 SELECT s.place_id,
@@ -444,13 +449,26 @@ def ranked_hits(text, keyed=True):
     it, never change it (only `Hits.order` fills in its keys)."""
     from .facet_index import get_index
 
-    key = (text, get_index().search_key)
+    index = get_index()
+    key = (text, index.search_key)
     with _recent_lock:
         hits = _recent_hits.get(key)
         if hits is not None:
             _recent_hits.move_to_end(key)
             return hits
-    hits = _ranked_hits(text, keyed)
+        # The same query asked before a few search documents changed: only those places
+        # are checked again (an editor's save under load leaves the searches warm).
+        earlier = next(
+            (
+                (_recent_hits[(text, old)], changed)
+                for old, changed in reversed(index.search_history.items())
+                if (text, old) in _recent_hits
+            ),
+            None,
+        )
+    hits = _patched(*earlier, index) if earlier else None
+    if hits is None:
+        hits = _ranked_hits(text, keyed)
     with _recent_lock:
         _recent_hits[key] = hits
         kept = sum(len(found) for found in _recent_hits.values())
@@ -472,6 +490,30 @@ def _ranked_hits(text, keyed):
     hits = Hits(rows)
     hits.query = query
     return hits
+
+
+def _patched(hits, changed, index):
+    """``hits`` found before the search documents of the places ``changed`` changed,
+    with those places matched again (one query on their ids); None where this is not
+    done (SQLite, where searching again is cheap; a query whose typos were corrected,
+    which might no longer need it)."""
+    query = hits.query
+    if not is_postgresql() or query is None or query.corrected:
+        return None
+    found = dict(_match(query, keyed=list(changed), among=True))
+    patched = Hits(hits)
+    for pk in changed:
+        patched.pop(pk, None)
+    patched.update(found)
+    patched.query = query
+    known, mask = hits._mask
+    if known is not None and known.positions is index.positions:
+        # The bit set too: the changed places' bits cleared, the matching ones set again.
+        positions = [index.positions.get(pk) for pk in changed]
+        mask &= ~index.bit_set(p for p in positions if p is not None)
+        mask |= index.bit_set(index.positions.get(pk, len(index.ids)) for pk in found)
+        patched._mask = (index, mask)
+    return patched
 
 
 def _matching_ids_sql(query):
@@ -922,7 +964,7 @@ def reindex(queryset=None, batch_size=500):
     queryset = Place.objects.all() if queryset is None else queryset
     postgresql = is_postgresql()
     ensure_fts_table()
-    changed = 0
+    changed, changed_ids = 0, []
     pks = list(queryset.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(pks), batch_size):
         batch = pks[start : start + batch_size]
@@ -953,6 +995,7 @@ def reindex(queryset=None, batch_size=500):
         if rows:
             (update_vectors if postgresql else update_fts)(rows)
         changed += len(stale)
+        changed_ids.extend(row.place_id for row in stale)
     if full and not postgresql:
         with connection.cursor() as cursor:  # places deleted since
             cursor.execute(
@@ -960,7 +1003,9 @@ def reindex(queryset=None, batch_size=500):
                 f"(SELECT place_id FROM {PlaceSearch._meta.db_table})"
             )
     if changed:
-        versioning.record(search=True)  # what matches changed; the facets did not
+        # What matches changed, for these places (any, after a full rebuild, which also
+        # drops the documents of places deleted since); the facets did not.
+        versioning.record([] if full else changed_ids, search=True)
     return changed
 
 

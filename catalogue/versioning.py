@@ -65,10 +65,16 @@ def data_changed_at():
     return current()[2]
 
 
+# Beyond this many places whose search documents changed at once, the change is logged
+# as touching any place's (kept search hits are then searched again in full).
+SEARCH_CHANGES_LISTED = 1000
+
+
 def record(place_ids=(), everything=False, search=False):
     """Record a change in the current transaction: the places whose rows it touched,
     ``everything`` when what it touched is shared by many (a vocabulary, a territory)
-    or unknown (a bulk load); ``search`` when search documents were rebuilt. Without
+    or unknown (a bulk load); ``search`` when search documents were rebuilt (those of
+    ``place_ids``; of any place when none is given). Without
     any, the data changed but no place's facets did (a figure, a lesson): the token
     moves, the index stays."""
     from .models import DataChange, DataVersion
@@ -87,7 +93,13 @@ def record(place_ids=(), everything=False, search=False):
         if everything:
             rows = [DataChange(seq=seq, token=token, scope=DataChange.Scope.ALL)]
         elif search:
-            rows = [DataChange(seq=seq, token=token, scope=DataChange.Scope.SEARCH)]
+            # The places whose search documents changed (a process keeping a search's hits
+            # checks only those again), or one row without a place: any may have.
+            changed = place_ids if len(place_ids) <= SEARCH_CHANGES_LISTED else [None]
+            rows = [
+                DataChange(seq=seq, token=token, scope=DataChange.Scope.SEARCH, place_id=pk)
+                for pk in changed or [None]
+            ]
         elif place_ids:
             rows = [
                 DataChange(seq=seq, token=token, scope=DataChange.Scope.PLACES, place_id=pk)

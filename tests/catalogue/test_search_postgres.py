@@ -5,10 +5,11 @@ These tests need PostgreSQL; on CI's PostgreSQL run they fail rather than skip i
 database is not PostgreSQL.
 """
 
+import pytest
 from django.db import connection
 from django.urls import reverse
 
-from catalogue import search
+from catalogue import facet_index, search, versioning
 from catalogue.models import Place
 from catalogue.search import reindex
 
@@ -91,3 +92,48 @@ def test_a_filtered_search_lists_the_best_matches_first(postgres, client, corpus
     assert listed and [keys[ids[slug]] for slug in listed] == sorted(
         (keys[ids[slug]] for slug in listed), reverse=True
     )
+
+
+def test_kept_hits_are_matched_again_only_where_search_documents_changed(
+    postgres, corpus, make_place, monkeypatch
+):
+    # An editor's save changes a few search documents: a search kept by the process is
+    # checked again on those places only (catalogue.search._patched), and must then equal
+    # the same search made afresh, bit set included.
+    leaving = make_place(name="Coworking des Tilleuls", summary="Un lieu.")
+    reindex(Place.objects.filter(pk=leaving.pk))
+    search.forget_recent_hits()
+    kept = search.ranked_hits("coworking")
+    kept.mask_in(facet_index.get_index())  # as the directory's facets do
+    assert leaving.pk in kept
+
+    leaving.name = "Atelier des Tilleuls"
+    leaving.save()
+    # (in the same commune: a new territory would rebuild everything)
+    joining = Place.objects.create(
+        slug="coworking-des-acacias",
+        name="Coworking des Acacias",
+        summary="Un lieu.",
+        territory=leaving.territory,
+        editorial_status="published",
+    )
+    reindex(Place.objects.filter(pk__in=[leaving.pk, joining.pk]))
+    index = facet_index.get_index()
+    assert {leaving.pk, joining.pk} <= next(reversed(index.search_history.values()))
+
+    def no_full_search(*args, **kwargs):
+        raise AssertionError("searched again in full")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(search, "_ranked_hits", no_full_search)
+        again = search.ranked_hits("coworking")
+    assert leaving.pk not in again and joining.pk in again
+    search.forget_recent_hits()
+    fresh = search.ranked_hits("coworking")
+    assert again.keys() == fresh.keys()
+    assert all(again[pk] == pytest.approx(fresh[pk]) for pk in fresh)
+    assert again.mask_in(index) == index.mask_of(fresh)
+    # A change to any place's document (a full rebuild) empties the history.
+    versioning.record(search=True)
+    assert not facet_index.get_index().search_history
+    search.forget_recent_hits()
