@@ -589,12 +589,14 @@ def _carried(tokens, wanted=None):
     carried = [{stem(word)} if word else set() for word in folded]
     beginnings = None if wanted is None else {w[:2] for w in wanted if len(w) >= 3}
     short = wanted is not None and any(len(w) < 3 for w in wanted)
+    check = beginnings is not None and not short
     for i in range(len(folded) - 1):
-        if folded[i] and joinable(folded[i], folded[i + 1]):
-            pair = normalize(folded[i] + folded[i + 1])
-            if beginnings is not None and not short and pair[:2] not in beginnings:
-                continue
-            joined = stem(pair)
+        first, second = folded[i], folded[i + 1]
+        # (normalize changes only a word's end: the pair begins as the two words do)
+        if not first or (check and (first + second)[:2] not in beginnings):
+            continue
+        if joinable(first, second):
+            joined = stem(normalize(first + second))
             carried[i].add(joined)
             carried[i + 1].add(joined)
     return carried
