@@ -337,8 +337,8 @@ def attach_territories(place, rows=None):
 
 
 def kinds_by_slug():
-    """{slug: PlaceKind} of every kind, from memory (kept with the facet index's
-    vocabularies, which any change to a kind rebuilds); None if the process's index is
+    """{slug: PlaceKind} of every kind in the order of names, from memory (kept with the
+    facet index's vocabularies, which any change to a kind rebuilds); None if the index is
     not up to date (as `territory_by_code`)."""
     index = current_index()
     return None if index is None else dict(_kinds(index))

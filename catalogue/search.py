@@ -234,17 +234,28 @@ class Hits(dict):
     (typos corrected: ``query``). `order` sorts some of them, highest key first."""
 
     query = None
-    _mask = (None, 0)
+    # (the index's positions, how many there were, the bit set), for the next caller
+    _mask = (None, 0, 0)
 
     def mask_in(self, index):
-        """The hits as a bit set of ``index`` (a facet index), kept for the next caller
-        using the same index."""
-        known, mask = self._mask
-        # Positions are only ever added to while an index is updated (a rebuild gives new
-        # ones): a bit set found for one index holds for the next ones.
-        if known is None or known.positions is not index.positions:
+        """The hits as a bit set of ``index`` (a facet index), kept for the next callers.
+
+        An index updated from the change log shares its positions with the one before,
+        only ever adding to them (a rebuild gives new ones): a bit set found for one holds
+        for the next, once the hits among the places added since are set too."""
+        positions, size, mask = self._mask
+        added = len(index.ids)
+        if positions is not index.positions:
             mask = index.mask_of(self)
-            self._mask = (index, mask)
+        elif size < added:
+            mask |= index.bit_set(
+                position
+                for position, pk in enumerate(index.ids[size:added], start=size)
+                if pk in self
+            )
+        else:
+            return mask
+        self._mask = (index.positions, added, mask)
         return mask
 
     def order(self, place_ids):
@@ -506,13 +517,14 @@ def _patched(hits, changed, index):
         patched.pop(pk, None)
     patched.update(found)
     patched.query = query
-    known, mask = hits._mask
-    if known is not None and known.positions is index.positions:
-        # The bit set too: the changed places' bits cleared, the matching ones set again.
-        positions = [index.positions.get(pk) for pk in changed]
-        mask &= ~index.bit_set(p for p in positions if p is not None)
-        mask |= index.bit_set(index.positions.get(pk, len(index.ids)) for pk in found)
-        patched._mask = (index, mask)
+    positions, size, mask = hits._mask
+    if positions is index.positions:
+        # The bit set too: the changed places' bits cleared, the matching ones set again
+        # (`mask_in` adds the hits among places added since ``size``).
+        beyond = len(index.ids)
+        mask &= ~index.bit_set(positions.get(pk, beyond) for pk in changed)
+        mask |= index.bit_set(positions.get(pk, beyond) for pk in found)
+        patched._mask = (positions, size, mask)
     return patched
 
 

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
-from catalogue import versioning
+from catalogue import search, versioning
 from catalogue.models import Organisation, Place, PlaceKind, Territory
 
 URL = reverse("catalogue:place-list")
@@ -595,3 +595,24 @@ def test_a_card_shows_its_place_and_its_compare_button(client, make_place, make_
     assert 'name="lieu" value="' + place.slug + '"' in card
     assert 'value="remove" aria-pressed="true"' in card
     assert "✓ Dans la comparaison" in card and " : Atelier &lt;Pilote&gt;</span>" in card
+
+
+def test_a_place_published_after_a_search_was_kept_is_found_by_it(client, corpus):
+    # A process keeps a search's hits and their bit set while the search documents stay
+    # as they are; publishing a place adds it to the facet index without changing them.
+    neighbour = Place.objects.published().exclude(territory=None).first()
+    draft = Place.objects.create(
+        slug="coworking-des-saules",
+        name="Coworking des Saules",
+        summary="Un lieu.",
+        territory=neighbour.territory,  # (a new commune would rebuild the index)
+        editorial_status="draft",
+    )
+    search.reindex(Place.objects.filter(pk=draft.pk))
+    params = {"q": "coworking", "per_page": 100}
+    assert draft.slug not in result_slugs(client.get(URL, params))
+    draft.editorial_status = "published"
+    draft.save()
+    response = client.get(URL, params)
+    assert draft.slug in result_slugs(response)
+    assert "Coworking des Saules" in response.content.decode()
