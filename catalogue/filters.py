@@ -149,7 +149,31 @@ class FunderFilter(django_filters.Filter):
         return queryset.filter(fundings__organisation=value).distinct()
 
 
-class KnownKindsField(django_filters.fields.ModelMultipleChoiceField):
+class SharedQuerysetMixin:
+    """For a model choice field: its copies (one per form, so one per request) share its
+    queryset rather than cloning it twice each (Django's ``__deepcopy__`` and setter do),
+    which was most of the cost of building the directory's form. Safe because nothing
+    evaluates that queryset in place: checking values filters it into new querysets, and
+    listing choices iterates it with ``.iterator()``, which keeps no results."""
+
+    def __deepcopy__(self, memo):
+        result = super(forms.ChoiceField, self).__deepcopy__(memo)  # as Django does
+        result._queryset = self._queryset
+        result.widget.choices = result.choices
+        return result
+
+
+class SharedModelMultipleChoiceField(
+    SharedQuerysetMixin, django_filters.fields.ModelMultipleChoiceField
+):
+    pass
+
+
+class SharedModelMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
+    field_class = SharedModelMultipleChoiceField
+
+
+class KnownKindsField(SharedModelMultipleChoiceField):
     """Kind slugs checked against the kinds kept in memory with the facet index (every
     kind, read again whenever one changes) instead of a query on each request. A slug
     not found there, or a process whose index is not up to date, has the database check
@@ -165,7 +189,7 @@ class KnownKindsField(django_filters.fields.ModelMultipleChoiceField):
         return super()._check_values(value)
 
 
-class KnownTerritoryField(django_filters.fields.ModelChoiceField):
+class KnownTerritoryField(SharedQuerysetMixin, django_filters.fields.ModelChoiceField):
     """A région or a département by its INSEE code, from the territories kept in memory
     (as on the place pages); a code not found there is looked up as before."""
 
@@ -239,7 +263,7 @@ class PlaceFilter(django_filters.FilterSet):
         label=_("Département"),
         empty_label=_("All départements"),
     )
-    service = django_filters.ModelMultipleChoiceFilter(
+    service = SharedModelMultipleChoiceFilter(
         field_name="services__slug",
         queryset=Service.objects.all(),
         to_field_name="slug",
@@ -303,7 +327,7 @@ class PlaceFilter(django_filters.FilterSet):
         lookup_expr="lte",
         label=_("Territory population up to"),
     )
-    source = django_filters.ModelMultipleChoiceFilter(
+    source = SharedModelMultipleChoiceFilter(
         field_name="sources__slug",
         queryset=Source.objects.all(),
         to_field_name="slug",
@@ -318,6 +342,16 @@ class PlaceFilter(django_filters.FilterSet):
     class Meta:
         model = Place
         fields = []
+
+    def get_form_class(self):
+        """The same form class for every request, built once: its fields do not depend on
+        the request (static querysets, lazily translated labels), and each form copies
+        them, as Django forms do."""
+        form_class = type(self).__dict__.get("_form_class")
+        if form_class is None:
+            form_class = super().get_form_class()
+            type(self)._form_class = form_class
+        return form_class
 
     # Facets group these filters; the view counts each value of each facet.
     FACETS = [

@@ -310,26 +310,36 @@ def territory_by_code(kind, code, using=None):
     return None if pk is None else _territory(rows, pk, using)
 
 
-def _territory(rows, pk, using, depth=0):
-    """The territory ``pk`` with its chain of parents attached (no query), or None."""
+def _territory(rows, pk, using, depth=0, shared=None):
+    """The territory ``pk`` with its chain of parents attached (no query), or None; taken
+    from ``shared`` ({pk: territory}) when it holds it, and then kept there."""
+    if shared is not None and pk in shared:
+        return shared[pk]
     row = rows.get(pk)
     if row is None or depth > 20:  # (a loop in the parents: Territory.clean forbids it)
         return None
     node = Territory.from_db(using, TERRITORY_FIELDS, row)
-    parent = None if node.parent_id is None else _territory(rows, node.parent_id, using, depth + 1)
+    parent = (
+        None
+        if node.parent_id is None
+        else _territory(rows, node.parent_id, using, depth + 1, shared)
+    )
     node._state.fields_cache["parent"] = parent
+    if shared is not None:
+        shared[pk] = node
     return node
 
 
-def attach_territories(place, rows=None):
+def attach_territories(place, rows=None, shared=None):
     """Set the place's territory (with the chain above it), département and région from
     the territories kept in memory, as ``select_related`` up the chain would, without
     the query (whose planning and joins cost more than the rest of the place's row).
-    Each place gets territory objects of its own (a page may annotate them)."""
+    Each place gets territory objects of its own (a page may annotate them), unless
+    ``shared`` ({pk: territory}) is given: places given the same dict share them."""
     rows = _territory_rows() if rows is None else rows
     for name in ("territory", "departement", "region"):
         pk = getattr(place, f"{name}_id")
-        node = None if pk is None else _territory(rows, pk, place._state.db)
+        node = None if pk is None else _territory(rows, pk, place._state.db, shared=shared)
         if pk is not None and node is None:
             continue  # added since the rows were read: the ORM reads it when asked
         place._state.fields_cache[name] = node
@@ -369,8 +379,9 @@ def attach_cards(places):
     masks = [(kind, mask_bytes(index.masks["kind"].get(slug, 0))) for slug, kind in kinds]
     published = mask_bytes(index.all)
     unknown = []
+    shared = {}  # cards only read their territories: one object per territory
     for place in places:
-        attach_territories(place, rows)
+        attach_territories(place, rows, shared)
         position = index.positions.get(place.pk)
         if position is None or not has_bit(published, position):
             unknown.append(place)

@@ -258,6 +258,24 @@ class Hits(dict):
         self._mask = (index.positions, added, mask)
         return mask
 
+    # (the index's positions, the bit set of the places ordered, their `RankedIds`): the
+    # last order given, for the next caller asking for the same places
+    _ordered = (None, None, None)
+
+    def ordered(self, results):
+        """`order` of the places of ``results`` (the facets' `ResultSet`), kept for the
+        next caller asking for the same ones (the same search and filters again, another
+        page): their ids are then neither listed nor ranked again.
+
+        For the same positions, the same bit set gives the same ids in the same order, and
+        their keys, once set, never change (a changed search document gives new `Hits`)."""
+        positions, mask, ranked = self._ordered
+        if positions is results.index.positions and mask == results.mask:
+            return ranked
+        ranked = self.order(results.ids())
+        self._ordered = (results.index.positions, results.mask, ranked)
+        return ranked
+
     def order(self, place_ids):
         """``place_ids`` (all hits) by sort key, highest first; ties in the order given."""
         missing = [pk for pk in place_ids if self[pk] is None]
@@ -283,6 +301,7 @@ class RankedIds(Sequence):
 
     def __init__(self, place_ids, key):
         self.place_ids, self.key, self._sorted = place_ids, key, None
+        self._first = {}  # {stop: the first `stop` ids}, picked once
 
     def __len__(self):
         return len(self.place_ids)
@@ -301,8 +320,12 @@ class RankedIds(Sequence):
             and item.stop is not None
             and 0 <= item.stop <= self.FIRST_PAGE
         ):
-            # As sorted(…)[:stop], ties included (heapq documents the equivalence).
-            return heapq.nlargest(item.stop, self.place_ids, key=self.key)
+            first = self._first.get(item.stop)
+            if first is None:
+                # As sorted(…)[:stop], ties included (heapq documents the equivalence).
+                first = heapq.nlargest(item.stop, self.place_ids, key=self.key)
+                self._first[item.stop] = first
+            return list(first)
         return self._order()[item]
 
 
@@ -444,8 +467,12 @@ _recent_lock = threading.Lock()
 
 
 def forget_recent_hits():
+    """Forget the hits, snippets and marked texts kept from earlier requests."""
     with _recent_lock:
         _recent_hits.clear()
+    with _snippets_lock:
+        _snippets.clear()
+    _highlighted.cache_clear()
 
 
 def ranked_hits(text, keyed=True):
@@ -641,7 +668,16 @@ def highlight(text, query):
     """Escape ``text`` and wrap the words that match the query in <mark>."""
     text = text or ""
     stems = parse(query).stems() if query else set()
-    if not stems or not _may_match(text, stems):
+    if not stems:
+        return escape(text)
+    return _highlighted(text, frozenset(stems))
+
+
+# Names and card summaries come back page after page for the same searches: marked once
+# per text and set of stems (a few hundred bytes each).
+@functools.lru_cache(maxsize=4096)
+def _highlighted(text, stems):
+    if not _may_match(text, stems):
         return escape(text)
     matches = list(_TOKEN.finditer(text))
     marked = _marked_positions([m.group(0) for m in matches], stems)
@@ -679,8 +715,36 @@ def snippet(passages, query, length=SNIPPET_WORDS, shown=""):
     as stored, the first being the place's name (left out: the card shows it); passages
     of the text ``shown`` beside it (the card's summary) come last."""
     query = parse(query)
-    stems = query.stems()
-    groups = [{stem(w) for w in group} for group in query.terms()]
+    terms = tuple(query.terms())
+    if not terms:
+        return ""
+    # Kept by the passages' digest (they can be long), the query's words, the length and
+    # the text shown: the same place found by the same search again costs a lookup.
+    digest = hashlib.blake2b(digest_size=16)
+    for weight, text in passages:
+        digest.update(f"{weight}\x1f{text}\x1e".encode())
+    key = (digest.digest(), terms, length, shown)
+    with _snippets_lock:
+        found = _snippets.get(key)
+        if found is not None:
+            _snippets.move_to_end(key)
+            return found
+    found = _snippet(passages, terms, length, shown)
+    with _snippets_lock:
+        _snippets[key] = found
+        if len(_snippets) > SNIPPETS_KEPT:
+            _snippets.popitem(last=False)
+    return found
+
+
+SNIPPETS_KEPT = 2048
+_snippets = collections.OrderedDict()
+_snippets_lock = threading.Lock()
+
+
+def _snippet(passages, terms, length, shown):
+    stems = {stem(word) for group in terms for word in group}
+    groups = [{stem(w) for w in group} for group in terms]
     if not stems:
         return ""
     best = None

@@ -1,3 +1,6 @@
+import functools
+from urllib.parse import urlencode
+
 from django import forms
 from django.core.paginator import Paginator
 from django.db import models
@@ -9,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView
 
 from .editing import visible_or_404
-from .facets import RANGE_FILTERS, build_facets, matching_options, ordered_results
+from .facets import build_facets, matching_options, ordered_results
 from .filters import PlaceFilter, canonical_params, in_use, narrowing
 from .models import PUBLIC_STATUSES, Place, Source, Territory
 from .place_page import attach_cards, attach_territories, place_for_page
@@ -86,6 +89,12 @@ def page_size(request):
     return size if size in PAGE_SIZES else PAGE_SIZES[0]
 
 
+@functools.lru_cache(maxsize=4096)
+def card_words(summary):
+    """A summary's first CARD_WORDS words, as a card shows them."""
+    return Truncator(summary).words(CARD_WORDS, truncate=" …")
+
+
 def directory_context(request, base, scoped=False):
     """Filtered, searched, sorted and paginated places with their facets.
 
@@ -107,7 +116,7 @@ def directory_context(request, base, scoped=False):
     if ranked is not None and sort in ("", "relevance"):
         # Ranked by relevance from the search's own scores: no second full-text query.
         # Name matches, then places in a territory the query names, then relevance.
-        ordered = ranked.order(results.ids())  # stable: ties by id
+        ordered = ranked.ordered(results)  # stable: ties by id
     else:
         # By a number: the facet index sorts the results it already holds.
         ordered = ordered_results(results, sort)
@@ -141,7 +150,7 @@ def directory_context(request, base, scoped=False):
             place,
             highlight(place.name, terms),
             # A card shows the summary's first words (cut before marking, which is cheaper).
-            highlight(Truncator(place.localized_summary).words(CARD_WORDS, truncate=" …"), terms),
+            highlight(card_words(place.localized_summary), terms),
         )
         for place in page.object_list
     ]
@@ -157,14 +166,15 @@ def directory_context(request, base, scoped=False):
         "page_sizes": PAGE_SIZES,
         "active_filters": active_filters(filterset, params),
         "invalid_filters": invalid_filters(filterset, params),
-        "range_names": RANGE_FILTERS,
         "hidden_facets": set(),
         "selection": request.session.get(COMPARE_SESSION_KEY, []),
         "full_path": request.get_full_path(),  # where each card's compare button returns
     }
     context["filter_count"] = sum(1 for name, *_rest in context["active_filters"] if name != "q")
-    for option in facets["funder"].shown:
-        option.url = _with(params, "funder", option.value)
+    shown = facets["funder"].shown
+    urls = _with_each(params, "funder", [option.value for option in shown])
+    for option, url in zip(shown, urls, strict=True):
+        option.url = url
     if not paginator.count:
         context["suggestions"] = removal_suggestions(
             filterset, base, context["active_filters"], without_each
@@ -241,6 +251,18 @@ def _with(params, name, value):
     query.setlist(name, [value])
     query.pop("page", None)
     return f"?{query.urlencode()}"
+
+
+def _with_each(params, name, values):
+    """`_with` for each of ``values``: when ``name`` is not in use, the rest of the query
+    string is encoded once (it comes first, ``name`` last, as `_with` writes it)."""
+    if name in params:
+        return [_with(params, name, value) for value in values]
+    query = params.copy()
+    query.pop("page", None)
+    rest = query.urlencode()
+    rest += "&" if rest else ""
+    return [f"?{rest}{urlencode({name: value})}" for value in values]
 
 
 def removal_suggestions(filterset, base, active, known):

@@ -2,6 +2,7 @@
 new worker does not make its first visitor wait for it: with `gunicorn --preload` the
 index is built once in the master and the workers start with it (copy-on-write)."""
 
+import gc
 import logging
 import os
 
@@ -44,6 +45,12 @@ def warm_up():
     finally:
         # A connection opened before gunicorn forks must not be shared by the workers.
         connections.close_all()
+    # What is loaded now lives as long as the process: out of the garbage collector's
+    # sight, its full collections no longer walk the index and the app's modules (about
+    # 100 ms each at 100,000 places, one every few dozen requests), and with --preload
+    # the workers' collections leave the pages they share with the master untouched.
+    gc.collect()
+    gc.freeze()
 
 
 if os.environ.get("WARM_UP", "1") != "0":

@@ -10,7 +10,7 @@ from django.utils import translation
 
 from casestudies.corpus import load_corpus
 from casestudies.models import CaseStudy, Section
-from catalogue import search
+from catalogue import facets, search
 from catalogue.models import (
     Figure,
     Indicator,
@@ -51,6 +51,7 @@ def _empty_cache():
     """Cached facet counts and search hits must not leak from one test into another."""
     cache.clear()
     search.forget_recent_hits()
+    facets.forget_counts()
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from catalogue import images, proposals
+from catalogue.facets import RANGE_FILTERS
 from catalogue.models import Place, is_localized
 
 register = template.Library()
@@ -180,6 +181,28 @@ def result_cards(results, selection, next_url):
     `catalogue.place_page.attach_cards`)."""
     cards = _Cards(selection, next_url)
     return mark_safe("".join(cards.card(*result) for result in results))
+
+
+@register.simple_tag
+def range_filters(form):
+    """The directory's bounds on years and figures (`catalogue.facets.RANGE_FILTERS`), in
+    the form's order, open when one is given: one ``<details>`` written here, as the
+    facets are."""
+    fields = [form[name] for name in form.fields if name in RANGE_FILTERS]
+    parts = [
+        f'<details class="facet"{" open" if any(field.value() for field in fields) else ""}>'
+        f'<summary>{escape(_("Years and figures"))}</summary><div class="ranges">'
+    ]
+    for field in fields:
+        name, value = escape(field.name), field.value()
+        invalid = ' aria-invalid="true"' if field.errors else ""
+        parts.append(
+            f'<div class="field"><label for="id_{name}">{escape(field.label)}</label>'
+            f'<input type="number" name="{name}" id="id_{name}" value="{escape(value or "")}" '
+            f'min="0" step="any" inputmode="numeric"{invalid}></div>'
+        )
+    parts.append("</div></details>")
+    return mark_safe("".join(parts))
 
 
 @register.simple_tag

@@ -9,6 +9,8 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from catalogue import search, versioning
+from catalogue.facets import count_facets
+from catalogue.filters import PlaceFilter
 from catalogue.models import Organisation, Place, PlaceKind, Territory
 
 URL = reverse("catalogue:place-list")
@@ -616,3 +618,62 @@ def test_a_place_published_after_a_search_was_kept_is_found_by_it(client, corpus
     response = client.get(URL, params)
     assert draft.slug in result_slugs(response)
     assert "Coworking des Saules" in response.content.decode()
+
+
+def test_the_directory_form_shares_its_choice_querysets_without_filling_them(client, corpus):
+    # Each request's form shares the filter's queryset instead of cloning it (the cost of
+    # building the form); listing the choices must leave no results cached in it.
+    form = PlaceFilter({}).form
+    for name in ("kind", "region", "departement", "service", "source"):
+        field = form.fields[name]
+        assert field.queryset is form.base_fields[name].queryset, name
+        assert len(list(field.widget.choices)) > 1, name
+        assert field.queryset._result_cache is None, name
+    # Values are still checked against the database's rows.
+    response = client.get(URL, {"service": "no-such-service", "kind": "fab-lab"})
+    assert response.status_code == 200
+    assert "no-such-service" in response.content.decode()
+    assert response.context["form"].cleaned_data["kind"][0].slug == "fab-lab"
+
+
+def kind_counts(response):
+    return {o.value: (o.label, o.count) for o in response.context["facets"]["kind"].options}
+
+
+def test_facet_counts_are_kept_for_the_same_filters_and_follow_the_data(client, make_place):
+    make_place(name="Atelier des champs", kinds=("tiers-lieu",), setting="rural")
+    first = kind_counts(client.get(URL, {"setting": "rural"}))
+    count = first["tiers-lieu"][1]
+    assert count >= 1
+    # Counted once for these filters and this data: the same counts are handed out again.
+    filterset = PlaceFilter({"setting": ["rural"]}, queryset=Place.objects.published())
+    filterset.is_valid()
+    kept = count_facets(filterset, Place.objects.published())
+    assert count_facets(filterset, Place.objects.published())[0] is kept[0]
+    # In English, the kinds' English names, not the counts kept for French.
+    english = kind_counts(client.get("/en" + URL, {"setting": "rural"}))
+    assert english["tiers-lieu"] == ("Third place", count)
+    assert kind_counts(client.get(URL, {"setting": "rural"}))["tiers-lieu"][0] == "Tiers-lieu"
+    # Another rural tiers-lieu: counted again, not read from what was kept.
+    make_place(name="Grange commune", kinds=("tiers-lieu",), setting="rural")
+    assert kind_counts(client.get(URL, {"setting": "rural"}))["tiers-lieu"][1] == count + 1
+    assert count_facets(filterset, Place.objects.published())[0] is not kept[0]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "q=pépinière&kind=tiers-lieu&kind=fab-lab&page=3", "page=2", "funder=bpi&q=x&page=2"],
+)
+def test_the_funder_links_keep_the_other_filters(query):
+    # The most frequent funders' links: the query string as it is, less the page, with
+    # that funder (the rest encoded once for all of them).
+    from django.http import QueryDict
+
+    from catalogue.views import _with, _with_each
+
+    params = QueryDict(query, mutable=True)
+    values = ["region-bretagne", "a&b", "x y", "caisse-des-dépôts"]
+    found = _with_each(params, "funder", values)
+    assert found == [_with(params, "funder", value) for value in values]
+    assert all("page=" not in url for url in found)
+    assert "funder=a%26b" in found[1] and found[1].count("funder=") == 1

@@ -10,6 +10,9 @@ import re
 import pytest
 from django.urls import reverse
 
+from catalogue import search as searching
+from catalogue.facet_index import get_index
+from catalogue.facets import ResultSet
 from catalogue.models import Place
 from catalogue.search import RankedIds, reindex
 
@@ -212,3 +215,37 @@ def test_a_first_page_of_ranked_hits_is_the_start_of_their_whole_order():
     ranked = RankedIds(ids, keys.__getitem__)
     assert len(ranked) == len(ids) and ranked[20:40] == whole[20:40]
     assert list(ranked) == whole and ranked[0] == whole[0] and ranked[:20] == whole[:20]
+
+
+def test_a_snippet_follows_the_text_it_is_cut_from():
+    # Snippets are kept from one request to the next, by the text of the passages: an
+    # edited passage gives a new snippet, the same passages the same one.
+    before = [["A", "Atelier"], ["C", "Le lieu accueille des artisans et des associations."]]
+    after = [["A", "Atelier"], ["C", "Des artisans du village y partagent un four."]]
+    first = searching.snippet(before, "artisans")
+    assert "<mark>artisans</mark>" in first and "associations" in first
+    edited = searching.snippet(after, "artisans")
+    assert "<mark>artisans</mark>" in edited and "village" in edited
+    assert "associations" not in edited
+    assert searching.snippet(before, "artisans") == first
+    assert searching.snippet(before, "associations") != first
+    # A passage the card already shows comes last: the same passages, another snippet.
+    two = [["A", "Atelier"], ["C", "Des artisans ici."], ["D", "Des artisans là-bas."]]
+    assert "ici" in searching.snippet(two, "artisans")
+    assert "là-bas" in searching.snippet(two, "artisans", shown="Des artisans ici.")
+
+
+def test_the_order_of_a_search_is_kept_for_the_same_results_only(corpus):
+    index = get_index()
+    hits = searching.ranked_hits("tiers lieu")
+    everything = ResultSet(index, hits.mask_in(index))
+    first = hits.ordered(everything)
+    whole = list(first)
+    assert len(whole) > 3 and whole == list(hits.order(everything.ids()))
+    # The same places again (the next page, the same search): the same order, kept.
+    assert hits.ordered(ResultSet(index, everything.mask)) is first
+    # Fewer places (another filter): ordered again, the others in the same order.
+    dropped = whole[0]
+    fewer = ResultSet(index, everything.mask & ~index.mask_of([dropped]))
+    assert list(hits.ordered(fewer)) == whole[1:]
+    assert hits.ordered(everything) is not first and list(hits.ordered(everything)) == whole
