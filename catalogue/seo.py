@@ -2,12 +2,13 @@
 alternates), robots.txt, schema.org JSON-LD for place and case-study pages, and the
 canonical and hreflang links of every page."""
 
+import functools
 import json
 
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.http import HttpResponse
-from django.urls import reverse, translate_url
+from django.urls import get_script_prefix, get_urlconf, reverse, translate_url
 from django.utils import translation
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
@@ -225,6 +226,25 @@ def case_study_data(request, case, places=()):
 # ------------------------------------------------------------------ canonical, hreflang
 
 
+def translated_url(path, code):
+    """`translate_url` of ``path`` (a query string may follow) into the language ``code``,
+    kept: every page asks it for each language, twice (its language links and its
+    alternate links), and it resolves then reverses the path. It depends on the URL
+    patterns and on the language active (its URL prefix), both in the key."""
+    return _translated_url(
+        path,
+        code,
+        translation.get_language(),
+        get_script_prefix(),
+        get_urlconf() or settings.ROOT_URLCONF,
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _translated_url(path, code, _active, _prefix, _urlconf):
+    return translate_url(path, code)
+
+
 def alternate_links(request):
     """(canonical URL, [(language, URL), …]) for the page being shown, or None when
     the page has no route (an error page). The query string is dropped, except the page
@@ -237,6 +257,6 @@ def alternate_links(request):
     suffix = f"?page={page}" if page.isdigit() and page != "1" else ""
     alternates = []
     for code, _name in settings.LANGUAGES:
-        alternates.append((code, absolute(request, translate_url(path, code)) + suffix))
+        alternates.append((code, absolute(request, translated_url(path, code)) + suffix))
     canonical = absolute(request, path) + suffix
     return canonical, alternates

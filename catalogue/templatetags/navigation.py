@@ -6,9 +6,11 @@ import functools
 from django import template
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.urls import get_script_prefix, reverse, translate_url
+from django.urls import get_script_prefix, reverse
 from django.utils import translation
 from django.utils.safestring import mark_safe
+
+from catalogue.seo import translated_url
 
 register = template.Library()
 
@@ -80,7 +82,7 @@ def language_switch(context):
     full_path = request.get_full_path()
     links = []
     for code, _name in settings.LANGUAGES:
-        url = translate_url(full_path, code)
+        url = translated_url(full_path, code)
         if code != current and url == full_path:
             # A path no route knows (a 404): the other language's home page.
             with translation.override(code):
