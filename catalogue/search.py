@@ -281,7 +281,7 @@ class Hits(dict):
         missing = [pk for pk in place_ids if self[pk] is None]
         if missing:
             everything = len(missing) > KEYS_ALL_AT_ONCE * len(self)
-            found = dict(_match(self.query, keyed=None if everything else missing))
+            found = _match(self.query, keyed=None if everything else missing)
             # Only values change (other threads may be reading the hits): a place whose
             # search document changed since the hits were found ranks last.
             for pk in missing:
@@ -329,29 +329,36 @@ class RankedIds(Sequence):
         return self._order()[item]
 
 
+def _ids_literal(ids):
+    """A PostgreSQL array literal of integer ids, to pass as one text parameter: written
+    here in one join rather than adapted element by element (thousands of them)."""
+    return "{" + ",".join(map(str, map(int, ids))) + "}"
+
+
 def _match(query, keyed=None, among=False):
-    """[(place id, sort key)] for the places matching ``query``: `NAMED` if the name or
+    """{place id: sort key} for the places matching ``query``: `NAMED` if the name or
     an alias matches, plus `LOCATED` if the place's territories do, plus relevance.
 
     On PostgreSQL, ``keyed`` is False for the ids alone (keys None), or the ids of the
     hits to compute keys for (None: all); with ``among``, the ids of the places to match
     (those that do not match are left out)."""
     if not query:
-        return []
+        return {}
     with connection.cursor() as cursor:
         if is_postgresql():
             expression, params = ts_expression(query)
             if keyed is False:
+                # One array rather than a row per match: tens of thousands for a common word.
                 cursor.execute(
-                    f"SELECT place_id, NULL FROM {PlaceSearch._meta.db_table} "
+                    f"SELECT array_agg(place_id) FROM {PlaceSearch._meta.db_table} "
                     f"WHERE vector @@ {expression}",
                     params,
                 )
-                return cursor.fetchall()
+                return dict.fromkeys(cursor.fetchone()[0] or ())
             if keyed is None:
                 where, where_params = "s.vector @@ q.query", []
             else:
-                where, where_params = "s.place_id = ANY(%s)", [list(keyed)]
+                where, where_params = "s.place_id = ANY(%s::bigint[])", [_ids_literal(keyed)]
                 if among:
                     where += " AND s.vector @@ q.query"
             cursor.execute(
@@ -383,7 +390,7 @@ def _match(query, keyed=None, among=False):
                 """,
                 [fts_name_expression(query), fts_place_expression(query), fts_expression(query)],
             )
-        return cursor.fetchall()
+        return dict(cursor.fetchall())
 
 
 def _exists(query):
@@ -538,7 +545,7 @@ def _patched(hits, changed, index):
     query = hits.query
     if not is_postgresql() or query is None or query.corrected:
         return None
-    found = dict(_match(query, keyed=list(changed), among=True))
+    found = _match(query, keyed=list(changed), among=True)
     patched = Hits(hits)
     for pk in changed:
         patched.pop(pk, None)
