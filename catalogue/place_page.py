@@ -351,12 +351,12 @@ def kinds_by_slug():
     facet index's vocabularies, which any change to a kind rebuilds); None if the index is
     not up to date (as `territory_by_code`)."""
     index = current_index()
-    return None if index is None else dict(_kinds(index))
+    return None if index is None else dict(kinds_in_memory(index))
 
 
-def _kinds(index):
+def kinds_in_memory(index):
     """[(slug, PlaceKind)] of the index's kinds, in the order of their names (kept with
-    its vocabularies, as the territories)."""
+    its vocabularies, as the territories). Shared: read them, never change them."""
     vocabularies = index.vocabularies
     kinds = vocabularies.kind_objects
     if kinds is None:
@@ -375,7 +375,7 @@ def attach_cards(places):
     published places) rather than two more joins and a query. A place the index does
     not hold (not published) has its kinds read from the database."""
     index = get_index()
-    rows, kinds = _territory_rows(index), _kinds(index)
+    rows, kinds = _territory_rows(index), kinds_in_memory(index)
     masks = [(kind, mask_bytes(index.masks["kind"].get(slug, 0))) for slug, kind in kinds]
     published = mask_bytes(index.all)
     unknown = []

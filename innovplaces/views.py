@@ -1,7 +1,8 @@
 """Pages that draw on both apps."""
 
+from dataclasses import dataclass
+
 from django.conf import settings
-from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
@@ -10,7 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.static import serve
 
 from casestudies.models import CaseStudy
-from catalogue.models import Place, PlaceKind, Setting
+from catalogue.facet_index import get_index
+from catalogue.models import Setting
+from catalogue.place_page import kinds_in_memory
 
 # The home page's quick links: (label, query). A kind without a published place is left
 # out of its link, and a link left with no kind at all is not shown.
@@ -41,24 +44,30 @@ def quick_links(kinds_with_places):
     return links
 
 
+@dataclass
+class KindCount:
+    slug: str
+    display_name: str
+    place_count: int
+
+
 def home(request):
-    published = Q(places__editorial_status=Place.EditorialStatus.PUBLISHED)
-    kinds = (
-        PlaceKind.objects.annotate(place_count=Count("places", filter=published))
-        .filter(place_count__gt=0)
-        .order_by("-place_count", "name")
+    # Counted from the directory's facet index (published places, as the directory's
+    # own counts): three aggregates over every place cost about 200 ms at 100,000.
+    index = get_index()
+    kind_masks, setting_masks = index.masks["kind"], index.masks["setting"]
+    kinds = sorted(
+        (
+            KindCount(kind.slug, kind.display_name, kind_masks.get(slug, 0).bit_count())
+            for slug, kind in kinds_in_memory(index)
+        ),
+        key=lambda kind: -kind.place_count,  # stable: names in order for equal counts
     )
-    setting_counts = dict(
-        Place.objects.published()
-        .exclude(setting="")
-        .values_list("setting")
-        .annotate(n=Count("pk"))
-        .values_list("setting", "n")
-    )
+    kinds = [kind for kind in kinds if kind.place_count]
     settings = [
-        (value, label, setting_counts[value])
+        (value, label, setting_masks.get(value, 0).bit_count())
         for value, label in Setting.choices
-        if setting_counts.get(value)
+        if setting_masks.get(value, 0)
     ]
     latest = CaseStudy.objects.published().for_listing().order_by("-updated_at", "title")[:6]
     return render(
@@ -68,7 +77,7 @@ def home(request):
             "kinds": kinds,
             "quick_links": quick_links({kind.slug for kind in kinds}),
             "settings": settings,
-            "place_count": Place.objects.published().count(),
+            "place_count": index.all.bit_count(),
             "case_count": CaseStudy.objects.published().count(),
             "latest_case_studies": latest,
         },

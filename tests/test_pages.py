@@ -203,7 +203,63 @@ def test_comparison_table_query_count_is_fixed(client, corpus):
 )
 def test_index_pages_query_counts_do_not_grow(client, corpus, make_place, make_case_study, name):
     url = reverse(name)
+    # (Each asked once first: the home page's counts come from the facet index, which the
+    # first request after a change brings up to date, with its own queries.)
+    client.get(url)
     before = count_queries(client, url)
     for _ in range(5):
         make_case_study(places=[make_place()])
+    client.get(url)
     assert count_queries(client, url) == before
+
+
+def home_counts(client, url="/"):
+    response = client.get(url)
+    kinds = [(k.slug, k.display_name, k.place_count) for k in response.context["kinds"]]
+    return response, kinds, response.context["settings"], response.context["place_count"]
+
+
+def test_the_home_page_counts_the_published_places_as_the_database_does(
+    client, corpus, make_place
+):
+    from django.db.models import Count, Q
+
+    from catalogue.models import PlaceKind
+
+    def expected_kinds():
+        published = Q(places__editorial_status=Place.EditorialStatus.PUBLISHED)
+        return [
+            (kind.slug, kind.name, kind.n)
+            for kind in PlaceKind.objects.annotate(n=Count("places", filter=published))
+            .filter(n__gt=0)
+            .order_by("-n", "name")
+        ]
+
+    response, kinds, settings, count = home_counts(client)
+    assert count == Place.objects.published().count()
+    assert kinds == expected_kinds() and len(kinds) > 3
+    assert {v: n for v, _label, n in settings} == {
+        setting: Place.objects.published().filter(setting=setting).count()
+        for setting in {p.setting for p in Place.objects.published() if p.setting}
+    }
+    html = response.content.decode()
+    slug, name, n = kinds[0]
+    assert f'?kind={slug}">{escape(name)}</a> <span class="count">{n}</span>' in html
+    # A new published fab lab is counted at once; a draft is not.
+    make_place(name="Atelier compté", kinds=("fab-lab",), setting="rural")
+    make_place(name="Atelier en brouillon", kinds=("fab-lab",), editorial_status="draft")
+    _response, kinds, settings, after = home_counts(client)
+    assert after == count + 1 and kinds == expected_kinds()
+    # In English, the kinds' English names.
+    _response, english, _settings, _count = home_counts(client, "/en/")
+    assert ("tiers-lieu", "Third place") in [(slug, name) for slug, name, _n in english]
+
+
+def test_the_home_page_counts_nothing_in_the_database(client, corpus):
+    # Its counts come from the facet index: the data version, the case studies' count,
+    # the latest case studies and their places are its only queries.
+    client.get("/")
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/")
+    assert len(queries) == 4, [q["sql"][:80] for q in queries]
+    assert not any("catalogue_place_kinds" in q["sql"] for q in queries)
