@@ -159,7 +159,7 @@ class Mix:
             "kind": self.rng.choice(self.data["lesson_kinds"]),
         }
         if self.data["count"] > 1000 and self.data["regions"]:
-            # At scale an unfiltered lessons page lists every lesson: ask a région's.
+            # At scale, a région's lessons (the whole library is hundreds of pages).
             params["region"] = self.rng.choice(self.data["regions"])[0]
         return "/enseignements/?" + urlencode(params)
 

@@ -219,9 +219,7 @@ def home_counts(client, url="/"):
     return response, kinds, response.context["settings"], response.context["place_count"]
 
 
-def test_the_home_page_counts_the_published_places_as_the_database_does(
-    client, corpus, make_place
-):
+def test_the_home_page_counts_the_published_places_as_the_database_does(client, corpus, make_place):
     from django.db.models import Count, Q
 
     from catalogue.models import PlaceKind

@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from casestudies import views
 from casestudies.models import CaseStudy, ComparisonTable
 from catalogue.models import Lesson, Place
 
@@ -463,3 +464,37 @@ def test_theme_table_counts_lessons_by_setting(client, corpus):
 )
 def test_pages_answer_in_english(client, corpus, name, args):
     assert client.get("/en" + reverse(name, args=args)).status_code == 200
+
+
+def page_lessons(response):
+    return [
+        lesson.pk
+        for _t, _l, kinds in response.context["grouped"]
+        for _k, _kl, items in kinds
+        for lesson in items
+    ]
+
+
+def test_the_lessons_library_is_cut_into_pages_that_follow_each_other(client, corpus, monkeypatch):
+    one = client.get(LESSONS)
+    whole = page_lessons(one)
+    assert len(whole) == one.context["lesson_count"] > 100
+    monkeypatch.setattr(views, "LESSONS_PER_PAGE", 40)
+    cache.clear()  # the page drawn whole is kept
+    first = client.get(LESSONS)
+    assert first.context["lesson_count"] == len(whole)
+    pages = first.context["page_obj"].paginator.num_pages
+    assert pages == -(-len(whole) // 40)
+    html = first.content.decode()
+    assert f"Page 1 sur {pages}" in html or f"Page 1 of {pages}" in html
+    assert 'rel="next" href="?page=2"' in html
+    # Page after page, the same lessons in the same order as on one page, none twice.
+    found = []
+    for number in range(1, pages + 1):
+        found += page_lessons(client.get(LESSONS, {"page": number}))
+    assert found == whole
+    # Filters are kept from page to page; a page out of range gives the last one.
+    rural = client.get(LESSONS, {"setting": "rural", "page": 2})
+    assert 'href="?setting=rural&amp;page=1"' in rural.content.decode()
+    last = client.get(LESSONS, {"page": 999})
+    assert last.status_code == 200 and page_lessons(last) == whole[(pages - 1) * 40 :]
