@@ -226,18 +226,21 @@ def case_study_data(request, case, places=()):
 # ------------------------------------------------------------------ canonical, hreflang
 
 
-def translated_url(path, code):
-    """`translate_url` of ``path`` (a query string may follow) into the language ``code``,
-    kept: every page asks it for each language, twice (its language links and its
-    alternate links), and it resolves then reverses the path. It depends on the URL
-    patterns and on the language active (its URL prefix), both in the key."""
-    return _translated_url(
+def translated_url(url, code):
+    """`translate_url` of ``url`` (a path, a query string may follow) into the language
+    ``code``. The path's translation is kept: every page asks it for each language, twice
+    (its language links and its alternate links), and it resolves then reverses the path.
+    It depends on the URL patterns and on the language active (its URL prefix), both in
+    the key; the query string, which it carries over as it is, is not (visitors write it)."""
+    path, mark, query = url.partition("?")
+    translated = _translated_url(
         path,
         code,
         translation.get_language(),
         get_script_prefix(),
         get_urlconf() or settings.ROOT_URLCONF,
     )
+    return translated + mark + query
 
 
 @functools.lru_cache(maxsize=4096)

@@ -107,6 +107,9 @@ def test_the_language_switch_is_links_to_the_same_page(client, corpus):
     assert '<a href="/en/lieux/?setting=rural&amp;page=1" lang="en" hreflang="en">English</a>' in (
         switch
     )
+    # The same path with another query string: its own query, not the one before.
+    other = client.get(reverse("catalogue:place-list") + "?kind=fab-lab").content.decode()
+    assert '<a href="/en/lieux/?kind=fab-lab" lang="en" hreflang="en">English</a>' in other
     english = client.get("/en/lieux/fab-lab-crest/").content.decode()
     assert '<a href="/lieux/fab-lab-crest/" lang="fr" hreflang="fr">Français</a>' in english
     assert 'hreflang="en" aria-current="true">English</a>' in english
