@@ -6,10 +6,10 @@ Prints, for each scenario, the median and 95th percentile of the time Django tak
 answer (URL routing, queries, template rendering; no network), and the number of SQL
 queries of one request. Directory pages are measured cold (before every request, Django's
 cache emptied and whatever the process kept of earlier requests forgotten: search hits,
-snippets, facet counts) and warm; facet counts come from the per-process facet index in both cases,
-and the times to rebuild that index and to apply one logged change to it are printed on
-their own. The Django admin
-changelist doing the same filter and search is measured alongside as a peer.
+snippets, facet counts) and warm; facet counts come from the per-process facet index in
+both cases, and the times to rebuild that index and to apply one logged change to it are
+printed on their own. The Django admin changelist doing the same filter and search is
+measured alongside as a peer.
 """
 
 import argparse

@@ -56,14 +56,12 @@ def home(request):
     # own counts): three aggregates over every place cost about 200 ms at 100,000.
     index = get_index()
     kind_masks, setting_masks = index.masks["kind"], index.masks["setting"]
-    kinds = sorted(
-        (
-            KindCount(kind.slug, kind.display_name, kind_masks.get(slug, 0).bit_count())
-            for slug, kind in kinds_in_memory(index)
-        ),
-        key=lambda kind: -kind.place_count,  # stable: names in order for equal counts
+    counted = (
+        KindCount(kind.slug, kind.display_name, kind_masks.get(slug, 0).bit_count())
+        for slug, kind in kinds_in_memory(index)
     )
-    kinds = [kind for kind in kinds if kind.place_count]
+    # Most places first; sorted() is stable, so equal counts keep the order of names.
+    kinds = sorted((kind for kind in counted if kind.place_count), key=lambda k: -k.place_count)
     settings = [
         (value, label, setting_masks.get(value, 0).bit_count())
         for value, label in Setting.choices
