@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import compress, repeat
 
-from . import versioning
+from . import postings, versioning
 from .models import Funding, Organisation, Place, PlaceKind, Service, Source, Territory
 
 FACETS = [
@@ -77,6 +77,8 @@ class FacetIndex:
     sorted_numbers: dict = field(default_factory=dict)
     ranks: list = None
     ranked: list = None
+    # The frequent search words' places (catalogue.postings), once read; None before.
+    postings: object = None
 
     def mask_of(self, place_ids):
         """The bit set of the given places (unknown or unpublished ids are ignored)."""
@@ -526,17 +528,17 @@ def _updated(index, token, seq):
     """The index at (token, seq): ``index`` with the logged changes applied, or built
     again when the log does not reach back to it or a change touched everything."""
     if index is None or seq < index.seq or (seq == index.seq and token != index.version):
-        return build(token, seq)  # first time, or a database restored from elsewhere
+        return _rebuilt(token, seq)  # first time, or a database restored from elsewhere
     changes = versioning.changes_since(index.seq, index.version)
     if changes is None or set(range(index.seq + 1, seq + 1)) - set(changes):
-        return build(token, seq)  # the log was pruned past this index, or rolled back
+        return _rebuilt(token, seq)  # the log was pruned past this index, or rolled back
     touched, search_key, searched = set(), index.search_key, set()
     for number, rows in changes.items():
         if number > seq:
             continue  # committed after the version was read: next time
         for scope, place_id in rows:
             if scope == "all":
-                return build(token, seq)
+                return _rebuilt(token, seq)
             if scope == "places":
                 touched.add(place_id)
             elif scope == "search":
@@ -545,9 +547,36 @@ def _updated(index, token, seq):
                     searched = None if place_id is None else searched | {place_id}
     history = _search_history(index, search_key, searched)
     try:
-        return apply(index, touched, token, seq, search_key, history)
+        new = apply(index, touched, token, seq, search_key, history)
     except StaleVocabulary:
-        return build(token, seq)
+        return _rebuilt(token, seq)
+    new.postings = postings.carried(index.postings, new, searched)
+    if new.postings is None:
+        postings.schedule(new)
+    return new
+
+
+def _rebuilt(token, seq):
+    index = build(token, seq)
+    postings.schedule(index)  # read in a thread: searches go to the database meanwhile
+    return index
+
+
+def attach_postings(index, found):
+    """Give the current index the postings ``found`` for ``index`` (read while requests
+    went on), brought up to date with the changes since. Returns the index to read them
+    again for when they cannot be (too many changes since), else None; they are dropped
+    when the index was rebuilt since (that rebuild reads its own)."""
+    with _lock:
+        current = _current if _current is not None else index
+        if current.positions is not found.positions:
+            return None
+        if current.search_key == found.search_key:
+            searched = ()
+        else:
+            searched = current.search_history.get(found.search_key)
+        current.postings = postings.carried(found, current, searched)
+        return current if current.postings is None else None
 
 
 def get_index():
@@ -573,5 +602,8 @@ def current_index():
 
 
 def warm_up():
-    """Build the index now (at process start) rather than on the first visitor's request."""
-    return get_index()
+    """Build the index now (at process start) rather than on the first visitor's request,
+    with its search postings."""
+    index = get_index()
+    postings.ensure(index)
+    return index

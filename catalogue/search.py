@@ -45,7 +45,7 @@ from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from . import versioning
+from . import postings, versioning
 from .models import Lesson, Place, PlaceSearch, PlaceSearchText, SearchWord
 from .text import STOPWORDS, compounds, joinable, normalize, similarity, stem, words
 
@@ -480,6 +480,7 @@ def forget_recent_hits():
     with _snippets_lock:
         _snippets.clear()
     _highlighted.cache_clear()
+    postings.forget_lexemes()
 
 
 def ranked_hits(text, keyed=True):
@@ -513,7 +514,7 @@ def ranked_hits(text, keyed=True):
         )
     hits = _patched(*earlier, index) if earlier else None
     if hits is None:
-        hits = _ranked_hits(text, keyed)
+        hits = _ranked_hits(text, keyed, index)
     with _recent_lock:
         _recent_hits[key] = hits
         kept = sum(len(found) for found in _recent_hits.values())
@@ -523,8 +524,16 @@ def ranked_hits(text, keyed=True):
     return hits
 
 
-def _ranked_hits(text, keyed):
+def _ranked_hits(text, keyed, index):
     query = parse(text)
+    if not keyed and query:
+        # Only frequent words: their places as the process keeps them, without a query.
+        mask = postings.match(query, index)
+        if mask:
+            hits = Hits.fromkeys(index.members(mask))
+            hits.query, hits._mask = query, (index.positions, len(index.ids), mask)
+            query.resolved = True
+            return hits
     keyed = None if keyed else False
     rows = _match(query, keyed)
     if not rows and query and not query.resolved:

@@ -119,6 +119,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# On PostgreSQL, each process keeps the places of the search words found in at least this
+# many places as bit sets, matched without a query (catalogue/postings.py); 0: never.
+SEARCH_POSTINGS_MIN_PLACES = int(os.environ.get("SEARCH_POSTINGS_MIN_PLACES", "20000"))
+
 # Facet counts are cached per filter state. Several web processes should share one cache:
 # set REDIS_URL (and install the `redis` package); otherwise each process keeps its own.
 if os.environ.get("REDIS_URL"):
