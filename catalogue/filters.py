@@ -1,9 +1,11 @@
 """The directory's filters. Query parameter names are a stable contract (DESIGN §6)."""
 
+import copy
+
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
@@ -59,6 +61,9 @@ KIND_ALIASES = {"coworking": ("service", "coworking")}
 
 def in_use(value):
     """Whether a cleaned filter value asks for something (not empty, not an empty list)."""
+    if isinstance(value, QuerySet) and value.query.is_empty():
+        # A model choice filter left empty (``.none()``): known without compiling it.
+        return False
     return value not in (None, "") and not (hasattr(value, "__len__") and not len(value))
 
 
@@ -229,6 +234,21 @@ class RangeNumberFilter(django_filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+class SharedExtras(dict):
+    """A filter set's filters, whose copies (a filter set deep-copies them all, so once
+    per request) share the querysets, choices and widgets each filter was given instead
+    of deep-copying them: a queryset's whole query, choices' lists of lazy labels. Safe
+    for the same reason as SharedQuerysetMixin: nothing changes them in place (a form
+    field copies the widget it is given)."""
+
+    def __deepcopy__(self, memo):
+        for filter_ in self.values():
+            for value in filter_.extra.values():
+                if isinstance(value, (QuerySet, list, tuple, forms.Widget)):
+                    memo[id(value)] = value
+        return {name: copy.deepcopy(filter_, memo) for name, filter_ in self.items()}
+
+
 class PlaceFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="filter_search",
@@ -396,3 +416,6 @@ class PlaceFilter(django_filters.FilterSet):
                 return queryset.order_by(F("rank").desc(nulls_last=True), "name")
             sort = "name"
         return queryset.order_by(*SORT_ORDER.get(sort, ["name"]))
+
+
+PlaceFilter.base_filters = SharedExtras(PlaceFilter.base_filters)

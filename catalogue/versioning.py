@@ -16,7 +16,7 @@ import secrets
 import threading
 
 from django.core.signals import request_finished, request_started
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.dispatch import receiver
 from django.utils import timezone
@@ -50,10 +50,37 @@ def current():
 
     if _request.within_request and _request.version is not None:
         return _request.version
-    row = DataVersion.objects.values_list("token", "seq", "changed_at").first() or (0, 0, None)
+    sql, params, compiler, converters = _statement(connection, DataVersion)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        row = (0, 0, None)
+    elif converters:
+        row = tuple(*compiler.apply_converters([row], converters))
     if _request.within_request:
         _request.version = row
     return row
+
+
+_statements = {}
+
+
+def _statement(connection, model):
+    """The SQL of ``model.objects.values_list(…).first()``, compiled once per process (as
+    often as every page asks, compiling cost twice running), with its converters."""
+    found = _statements.get(connection.alias)
+    if found is None:
+        queryset = (
+            model.objects.using(connection.alias)
+            .values_list("token", "seq", "changed_at")
+            .order_by("pk")[:1]
+        )
+        compiler = queryset.query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql()
+        converters = compiler.get_converters([column for column, _sql, _alias in compiler.select])
+        found = _statements[connection.alias] = (sql, params, compiler, converters)
+    return found
 
 
 def data_version():

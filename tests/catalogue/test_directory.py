@@ -636,6 +636,39 @@ def test_the_directory_form_shares_its_choice_querysets_without_filling_them(cli
     assert response.context["form"].cleaned_data["kind"][0].slug == "fab-lab"
 
 
+def test_each_request_has_its_own_filters_sharing_their_querysets_and_choices(corpus):
+    # A filter set deep-copies its filters on each request; the querysets, choices and
+    # widgets they were given are shared, and each copy still answers to its own set.
+    first, second = PlaceFilter({"service": ["coworking"]}), PlaceFilter({})
+    for name in ("kind", "service", "source", "region"):
+        assert first.filters[name] is not second.filters[name], name
+        assert first.filters[name].parent is first and second.filters[name].parent is second
+        assert (
+            first.filters[name].extra["queryset"]
+            is second.filters[name].extra["queryset"]
+            is PlaceFilter.base_filters[name].extra["queryset"]
+        ), name
+    assert first.filters["setting"].extra["choices"] is second.filters["setting"].extra["choices"]
+    assert first.is_valid() and second.is_valid()
+    assert [s.slug for s in first.form.cleaned_data["service"]] == ["coworking"]
+    assert list(second.form.cleaned_data["service"]) == []
+
+
+def test_a_model_choice_filter_left_empty_is_not_in_use_without_a_query(
+    corpus, django_assert_num_queries
+):
+    from catalogue.filters import in_use
+    from catalogue.models import Service
+
+    with django_assert_num_queries(0):
+        assert not in_use(Service.objects.none())
+    with django_assert_num_queries(1):
+        assert in_use(Service.objects.filter(slug="coworking"))
+    with django_assert_num_queries(1):
+        assert not in_use(Service.objects.filter(slug="no-such-service"))
+    assert not in_use([]) and not in_use("") and not in_use(None) and in_use(["rural"])
+
+
 def kind_counts(response):
     return {o.value: (o.label, o.count) for o in response.context["facets"]["kind"].options}
 
