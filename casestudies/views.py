@@ -5,7 +5,17 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, IntegerField, Prefetch, Q, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Value,
+    When,
+)
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -459,10 +469,19 @@ def _choice_rank(field, choices):
 
 
 def lesson_list(request):
+    # A lesson of a published place, or of no place but of a published case study: the
+    # case studies as a subquery, not a join, so that no lesson comes twice and no
+    # DISTINCT runs over them all (1.2 s for a first page of 200,000 lessons).
+    in_published_case = Exists(
+        CaseStudy.lessons.through.objects.filter(
+            lesson_id=OuterRef("pk"),
+            casestudy__editorial_status=CaseStudy.EditorialStatus.PUBLISHED,
+        )
+    )
     base = (
         Lesson.objects.filter(
             Q(place__editorial_status=Place.EditorialStatus.PUBLISHED)
-            | Q(place=None, case_studies__editorial_status=CaseStudy.EditorialStatus.PUBLISHED)
+            | Q(place=None) & in_published_case
         )
         .select_related("place", "source")
         .prefetch_related(
@@ -471,7 +490,6 @@ def lesson_list(request):
                 "case_studies", queryset=CaseStudy.objects.published().only("pk", "slug", "title")
             ),
         )
-        .distinct()
         # Themes, then kinds, in the order of their choices (as grouped below): a page
         # continues where the one before stopped.
         .annotate(

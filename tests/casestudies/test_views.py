@@ -498,3 +498,24 @@ def test_the_lessons_library_is_cut_into_pages_that_follow_each_other(client, co
     assert 'href="?setting=rural&amp;page=1"' in rural.content.decode()
     last = client.get(LESSONS, {"page": 999})
     assert last.status_code == 200 and page_lessons(last) == whole[(pages - 1) * 40 :]
+
+
+def test_a_lesson_of_no_place_shows_once_while_one_of_its_case_studies_is_published(
+    client, corpus, make_lesson, make_case_study
+):
+    lesson = make_lesson(None, text="Une leçon commune à deux synthèses sur les haies bocagères.")
+    first, second = make_case_study(), make_case_study()
+    first.lessons.add(lesson)
+    second.lessons.add(lesson)
+
+    def shown():
+        cache.clear()
+        return page_lessons(client.get(LESSONS)).count(lesson.pk)
+
+    assert shown() == 1  # in two published case studies: once
+    first.editorial_status = "draft"
+    first.save()
+    assert shown() == 1  # one is still published
+    second.editorial_status = "draft"
+    second.save()
+    assert shown() == 0
