@@ -2,10 +2,10 @@
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
-from catalogue.models import Lesson, PlaceKind, Setting, Source, Territory
+from catalogue.models import Lesson, Place, PlaceKind, Setting, Source, Territory
 from catalogue.search import MAX_QUERY_LENGTH
 
 from .models import CaseStudy, Section
@@ -100,13 +100,18 @@ class SectionFilter(PlaceAttributeFilters):
 
 class LessonFilter(PlaceAttributeFilters):
     q = search_field(method="filter_search")
+    # (columns of the lesson: no join, no DISTINCT)
     kind = django_filters.MultipleChoiceFilter(
         choices=Lesson.Kind.choices,
         label=_("Kind of lesson"),
         widget=forms.CheckboxSelectMultiple,
+        distinct=False,
     )
     theme = django_filters.MultipleChoiceFilter(
-        choices=Lesson.Theme.choices, label=_("Theme"), widget=forms.CheckboxSelectMultiple
+        choices=Lesson.Theme.choices,
+        label=_("Theme"),
+        widget=forms.CheckboxSelectMultiple,
+        distinct=False,
     )
 
     class Meta:
@@ -114,10 +119,19 @@ class LessonFilter(PlaceAttributeFilters):
         fields = ["q", "kind", "theme", "place_kind", "setting", "region", "source"]
 
     def places_condition(self, lookup, value):
-        # A lesson is about its own place or, for a cross-case lesson, the places it cites.
-        return Q(**{f"place__{lookup}": value}) | Q(
-            place=None, **{f"cited_places__{lookup}": value}
+        # A lesson is about its own place or, for a cross-case lesson, the places it cites:
+        # both as subqueries, so that no lesson comes twice and none needs DISTINCT (a
+        # région's lessons among 200,000: 0.4-0.5 s with the joins and DISTINCT).
+        own = Place.objects.filter(pk=OuterRef("place_id"), **{lookup: value})
+        cited = Lesson.cited_places.through.objects.filter(
+            lesson_id=OuterRef("pk"), **{f"place__{lookup}": value}
         )
+        return Q(Exists(own)) | Q(place=None) & Q(Exists(cited))
+
+    def filter_places(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(self.places_condition(self.LOOKUPS[name], value))
 
     def filter_search(self, queryset, name, value):
         return filter_by_words(queryset, value, "text_folded")

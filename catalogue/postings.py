@@ -69,6 +69,10 @@ def read(index):
         lexemes = [row[0] for row in cursor.fetchall()]
         if not lexemes:
             return postings
+    # A few words at a time (a server-side cursor): all at once, their places' ids as text
+    # would take tens of megabytes, which the process would keep.
+    unknown = repeat(len(index.ids))  # a place not in the index: dropped by bit_set
+    with connection.chunked_cursor() as cursor:
         cursor.execute(
             f"""
             SELECT lexeme, array_agg(s.place_id)::text
@@ -78,10 +82,10 @@ def read(index):
             """,
             [lexemes],
         )
-        rows = cursor.fetchall()
-    unknown = repeat(len(index.ids))  # a place not in the index: dropped by bit_set
-    for lexeme, ids in rows:
-        postings.masks[lexeme] = index.bit_set(map(index.positions.get, _ids(ids), unknown))
+        while rows := cursor.fetchmany(4):
+            for lexeme, ids in rows:
+                positions = map(index.positions.get, _ids(ids), unknown)
+                postings.masks[lexeme] = index.bit_set(positions)
     postings.stems = frozenset(postings.masks)
     return postings
 
