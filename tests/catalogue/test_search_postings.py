@@ -206,3 +206,17 @@ def test_a_rebuilt_index_reads_its_postings_in_a_thread(postgres, corpus, settin
     assert index.postings is not None and "lieu" in index.postings.masks
     text = "lieu projet"
     assert postings.match(parse(text), index) == database_mask(text, index)
+
+
+def test_a_process_reads_the_postings_as_it_starts(postgres, corpus, settings, monkeypatch):
+    # At a web process's start (innovplaces/wsgi.py), before any visitor: not in a thread.
+    settings.SEARCH_POSTINGS_MIN_PLACES = FREQUENT
+    monkeypatch.setattr(facet_index, "_current", None)
+    monkeypatch.setattr(postings, "schedule", lambda index: None)
+    index = facet_index.warm_up()
+    assert index.postings is not None and "lieu" in index.postings.masks
+    assert postings.match(parse("lieu"), index) == database_mask("lieu", index)
+    # Too few places for any word to be that frequent: none are read.
+    settings.SEARCH_POSTINGS_MIN_PLACES = 100_000
+    monkeypatch.setattr(facet_index, "_current", None)
+    assert not facet_index.warm_up().postings.masks
