@@ -40,9 +40,6 @@ class Postings:
     positions: dict
     size: int
     masks: dict = field(default_factory=dict)
-    # The same words as Python's French stemmer writes them (mostly the same as
-    # PostgreSQL's): a query none of whose words is among them costs no lookup.
-    stems: frozenset = frozenset()
 
 
 def enabled():
@@ -56,7 +53,7 @@ def _ids(text):
 
 def read(index):
     """The postings of the words found in at least SEARCH_POSTINGS_MIN_PLACES places,
-    read now for ``index`` (two queries; about 3 s at 100,000 places)."""
+    read now for ``index`` (two queries; 4.5-5 s at 100,000 places)."""
     minimum = settings.SEARCH_POSTINGS_MIN_PLACES
     postings = Postings(index.search_key, index.positions, len(index.ids))
     if len(index.ids) < minimum:
@@ -86,7 +83,6 @@ def read(index):
             for lexeme, ids in rows:
                 positions = map(index.positions.get, _ids(ids), unknown)
                 postings.masks[lexeme] = index.bit_set(positions)
-    postings.stems = frozenset(postings.masks)
     return postings
 
 
@@ -115,7 +111,7 @@ def carried(postings, index, searched):
     masks = {lexeme: mask & cleared for lexeme, mask in postings.masks.items()}
     for pk, lexeme in rows:
         masks[lexeme] |= 1 << index.positions[pk]
-    return Postings(index.search_key, index.positions, len(index.ids), masks, postings.stems)
+    return Postings(index.search_key, index.positions, len(index.ids), masks)
 
 
 # Each word's lexeme as PostgreSQL's French configuration gives it ("" for none or several):
@@ -154,7 +150,9 @@ def match(query, index):
     if postings is None or not postings.masks or query.phrases or query.excluded:
         return None
     words = [word for group in query.groups for word in group]
-    if not any(stem(word) in postings.stems for word in words):
+    # Python's French stemmer writes most stems as PostgreSQL does: a query none of whose
+    # words looks frequent costs no lookup.
+    if not any(stem(word) in postings.masks for word in words):
         return None
     lexemes = _lexemes_of(words)
     if not all(lexemes.values()) or not any(lex in postings.masks for lex in lexemes.values()):
@@ -215,7 +213,7 @@ def schedule(index):
     if not enabled() or index.postings is not None:
         return
     if len(index.ids) < settings.SEARCH_POSTINGS_MIN_PLACES:
-        index.postings = Postings(index.search_key, index.positions, len(index.ids))
+        index.postings = read(index)  # none to read: no query, no thread
         return
     if _building.acquire(blocking=False):
         threading.Thread(target=_read_in_thread, args=(index,), daemon=True).start()

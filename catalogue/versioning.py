@@ -46,18 +46,17 @@ def _request_finished(**kwargs):
 def current():
     """(token, seq, changed_at) of the committed data, in one query; read once per
     request (the cache validators, the page cache and the facet index all ask)."""
-    from .models import DataVersion
-
     if _request.within_request and _request.version is not None:
         return _request.version
-    sql, params, compiler, converters = _statement(connection, DataVersion)
+    sql, params, compiler, converters = _statement(connection)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         row = (0, 0, None)
     elif converters:
-        row = tuple(*compiler.apply_converters([row], converters))
+        [row] = compiler.apply_converters([row], converters)
+        row = tuple(row)
     if _request.within_request:
         _request.version = row
     return row
@@ -66,13 +65,15 @@ def current():
 _statements = {}
 
 
-def _statement(connection, model):
-    """The SQL of ``model.objects.values_list(…).first()``, compiled once per process (as
-    often as every page asks, compiling cost twice running), with its converters."""
+def _statement(connection):
+    """The SQL reading the version row, compiled once per process (every page asks for it,
+    and compiling it cost as much again as running it), with its converters."""
+    from .models import DataVersion
+
     found = _statements.get(connection.alias)
     if found is None:
         queryset = (
-            model.objects.using(connection.alias)
+            DataVersion.objects.using(connection.alias)
             .values_list("token", "seq", "changed_at")
             .order_by("pk")[:1]
         )
