@@ -30,6 +30,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, JSONArray
 from django.utils import timezone
 
+from . import prepared
 from .editing import last_modified_expression
 from .facet_index import current_index, get_index, has_bit, mask_bytes
 from .models import (
@@ -241,7 +242,8 @@ def place_for_page(slug, using="default"):
     sql, params, position, compiler, converters = _statement(connection)
     params = list(params)
     params[position] = slug
-    with connection.cursor() as cursor:
+    # Prepared on PostgreSQL: planning this statement costs more than running it.
+    with prepared.cursor(connection) as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
