@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import connections
 from django.db.models import (
     Aggregate,
+    BooleanField,
     CharField,
     DateTimeField,
     DecimalField,
@@ -27,6 +28,7 @@ from django.db.models import (
     Value,
     prefetch_related_objects,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce, JSONArray
 from django.utils import timezone
 
@@ -266,6 +268,69 @@ def place_for_page(slug, using="default"):
         queryset._prefetch_done = True
         cache[relation.name] = queryset
     return place
+
+
+# ------------------------------------------------------------ a page of places
+
+# Marks where the ids go in the compiled statement (compared by identity).
+_IDS = [-1]
+_rows_statements = {}
+
+
+def _rows_statement(connection, passages):
+    """The SQL reading places by their ids (one array parameter), with their search
+    passages when ``passages``: compiled once per process (building and compiling the
+    query cost as much as running it) and prepared (catalogue.prepared)."""
+    key = (connection.alias, passages)
+    found = _rows_statements.get(key)
+    if found is None:
+        column = (
+            f"{connection.ops.quote_name(Place._meta.db_table)}.{connection.ops.quote_name('id')}"
+        )
+        queryset = Place.objects.using(connection.alias).filter(
+            RawSQL(f"{column} = ANY(%s::bigint[])", (_IDS,), output_field=BooleanField())
+        )
+        names = list(PLACE_FIELDS)
+        if passages:
+            queryset = queryset.annotate(search_passages=F("search_text__passages"))
+            names.append("search_passages")
+        compiler = queryset.order_by().values_list(*names).query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql()
+        [position] = [i for i, value in enumerate(params) if value is _IDS]
+        converters = compiler.get_converters([column for column, _sql, _alias in compiler.select])
+        found = _rows_statements[key] = (sql, list(params), position, compiler, converters)
+    return found
+
+
+def places_by_ids(ids, passages=False, using="default"):
+    """{id: place} of the places of ``ids`` (any status), as ``Place.objects.filter(
+    pk__in=ids)`` gives them, with ``search_passages`` set when ``passages``: the rows of
+    a directory page. On PostgreSQL one statement compiled once and prepared; elsewhere
+    the ORM's query."""
+    connection = connections[using]
+    if not ids:
+        return {}
+    if connection.vendor != "postgresql":
+        listed = Place.objects.using(using).filter(pk__in=ids)
+        if passages:
+            listed = listed.annotate(search_passages=F("search_text__passages"))
+        return {place.pk: place for place in listed}
+    sql, params, position, compiler, converters = _rows_statement(connection, passages)
+    params = list(params)
+    params[position] = list(ids)
+    with prepared.cursor(connection) as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if converters:
+        rows = compiler.apply_converters(rows, converters)
+    found = {}
+    count = len(PLACE_FIELDS)
+    for row in rows:
+        place = Place.from_db(using, PLACE_FIELDS, row[:count])
+        if passages:
+            place.search_passages = row[count]
+        found[place.pk] = place
+    return found
 
 
 # ------------------------------------------------------------------ territories

@@ -3,7 +3,8 @@
 The place page reads a place and its seven relations in one statement. PostgreSQL takes
 longer to plan it (about 2 ms at 100,000 places: seven subqueries and their joins) than to
 run it (under 1 ms). Prepared, it is planned once per connection and later executions
-reuse a generic plan.
+reuse a generic plan. A directory page reads its places by their ids the same way
+(catalogue.place_page.places_by_ids).
 
 Django binds parameters on the client by default. Such cursors are never prepared, so
 setting `prepare_threshold` in the database OPTIONS (innovplaces/settings.py) changes

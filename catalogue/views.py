@@ -4,7 +4,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.core.paginator import Paginator
 from django.db import models
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.text import Truncator
@@ -15,7 +15,7 @@ from .editing import visible_or_404
 from .facets import build_facets, matching_options, ordered_results
 from .filters import PlaceFilter, canonical_params, in_use, narrowing
 from .models import PUBLIC_STATUSES, Place, Source, Territory
-from .place_page import attach_cards, attach_territories, place_for_page
+from .place_page import attach_cards, attach_territories, place_for_page, places_by_ids
 from .search import highlight, ranked_hits, snippets
 
 PAGE_SIZES = (20, 50, 100)
@@ -124,11 +124,8 @@ def directory_context(request, base, scoped=False):
         paginator = Paginator(ordered, page_size(request))
         page = paginator.get_page(request.GET.get("page"))
         # The places' own rows; their territories and kinds from memory (attach_cards).
-        listed = Place.objects.filter(pk__in=page.object_list)
-        if ranked is not None:
-            # With their search passages (for the snippets), in the same query.
-            listed = listed.annotate(search_passages=F("search_text__passages"))
-        found = {p.pk: p for p in listed}
+        # With their search passages (for the snippets) when searching, in the same query.
+        found = places_by_ids(page.object_list, passages=ranked is not None)
         page.object_list = attach_cards([found[pk] for pk in page.object_list if pk in found])
     else:
         places = filterset.filter_queryset(base)

@@ -1,14 +1,16 @@
-"""The place page's statement is prepared on PostgreSQL (catalogue/prepared.py), and the
-choice labels come from tables built once per field (catalogue/display.py): the pages show
-what they showed before."""
+"""The place page's statement and the directory's page of places are prepared on
+PostgreSQL (catalogue/prepared.py), and the choice labels come from tables built once per
+field (catalogue/display.py): the pages show what they showed before."""
 
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.db.models import F
 from django.utils import translation
 
 from catalogue import prepared
 from catalogue.models import Lesson, Place
+from catalogue.place_page import places_by_ids
 
 PREPARED = (
     "SELECT coalesce(sum(generic_plans + custom_plans), 0) FROM pg_prepared_statements "
@@ -16,10 +18,11 @@ PREPARED = (
 )
 
 
-def executions_prepared():
-    """How many times this connection ran the place page's statement as prepared."""
+def executions_prepared(pattern='%"catalogue_place"."slug" = $1%'):
+    """How many times this connection ran a statement (by default the place page's) as
+    prepared."""
     with connection.cursor() as cursor:
-        cursor.execute(PREPARED, ['%"catalogue_place"."slug" = $1%'])
+        cursor.execute(PREPARED, [pattern])
         return cursor.fetchone()[0]
 
 
@@ -106,3 +109,27 @@ def test_histories_have_the_same_labels(db):
             "Rural",
             "Closed",
         )
+
+
+@pytest.mark.parametrize("passages", [False, True])
+def test_a_page_of_places_is_read_as_the_orm_reads_it(
+    postgres, corpus, passages, django_assert_num_queries
+):
+    ids = list(Place.objects.order_by("-pk").values_list("pk", flat=True)[:20]) + [0]
+    listed = Place.objects.filter(pk__in=ids)
+    if passages:
+        listed = listed.annotate(search_passages=F("search_text__passages"))
+    expected = {place.pk: place for place in listed}
+    before = executions_prepared("%= ANY($1::bigint[])%")
+    found = places_by_ids(ids, passages=passages)
+    assert executions_prepared("%= ANY($1::bigint[])%") == before + 1
+    assert found.keys() == expected.keys() and len(found) == 20
+    for pk, place in found.items():
+        for field in Place._meta.concrete_fields:
+            value, wanted = getattr(place, field.attname), getattr(expected[pk], field.attname)
+            assert (type(value), value) == (type(wanted), wanted), field.attname
+        assert hasattr(place, "search_passages") == passages
+        if passages:
+            assert place.search_passages == expected[pk].search_passages
+    with django_assert_num_queries(0):
+        assert places_by_ids([]) == {}
