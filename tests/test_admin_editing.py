@@ -254,11 +254,21 @@ def test_the_public_page_says_an_interview_figure_comes_from_the_interview(
         source=website,
     )
     Lesson.objects.create(place=place, kind="success_factor", text="Des bénévoles.", source=visit)
-    text = page_text(client.get(place.get_absolute_url()))
+    response = client.get(place.get_absolute_url())
+    text = page_text(response)
     assert "Entretien avec Marie Dupont, 12 mars 2026" in text
     assert "Site web de La Fabrique du Vigan consulté le 15 janvier 2026" in text
     assert "Visite du 3 février 2026" in text
     assert "— ," not in text
+    # A figure's source is a link to the source's page; a funding's and a lesson's are not.
+    html = response.content.decode()
+    assert (
+        f'<a href="{interview.get_absolute_url()}">Entretien avec Marie Dupont, 12 mars 2026</a>'
+        in html
+    )
+    funders = html.split('id="funders"')[1].split("</table>")[0]
+    assert "Site web de La Fabrique du Vigan" in funders
+    assert f'<a href="{website.get_absolute_url()}">' not in funders
 
 
 def test_a_figure_from_a_document_still_names_its_section_on_the_public_page(client, corpus):
