@@ -281,6 +281,9 @@ class Vocabularies:
         self.territory_rows = None  # {territory id: row}
         self.territory_codes = None  # {(kind, INSEE code): territory id}, régions, départements
         self.kind_objects = None  # [(slug, PlaceKind)] in the order of names
+        # {territory id: Territory with its parents} the directory's cards share: read,
+        # never changed (catalogue.place_page.attach_cards).
+        self.card_territories = {}
 
 
 # The place's own columns (values_list order) and its links, read the same way for the

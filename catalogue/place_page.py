@@ -436,6 +436,10 @@ def kinds_in_memory(index):
     return kinds
 
 
+# At most this many territory objects kept for the cards (about 1 kB each).
+CARD_TERRITORIES_KEPT = 10_000
+
+
 def attach_cards(places):
     """What a directory card shows beside a place's own row: its territories, and its
     kinds as ``place.kinds.all()``, from the facet index (which holds each kind's
@@ -446,7 +450,11 @@ def attach_cards(places):
     masks = [(kind, mask_bytes(index.masks["kind"].get(slug, 0))) for slug, kind in kinds]
     published = mask_bytes(index.all)
     unknown = []
-    shared = {}  # cards only read their territories: one object per territory
+    # Cards only read their territories: one object per territory, kept from one request
+    # to the next with the territories' rows (dropped with them on any change).
+    shared = index.vocabularies.card_territories
+    if len(shared) > CARD_TERRITORIES_KEPT:
+        shared.clear()
     for place in places:
         attach_territories(place, rows, shared)
         position = index.positions.get(place.pk)

@@ -710,3 +710,27 @@ def test_the_funder_links_keep_the_other_filters(query):
     assert found == [_with(params, "funder", value) for value in values]
     assert all("page=" not in url for url in found)
     assert "funder=a%26b" in found[1] and found[1].count("funder=") == 1
+
+
+def test_a_card_shows_its_territory_as_it_is_after_an_edit(client, corpus, make_place):
+    place = make_place(name="Atelier Vercors")
+    commune = place.territory
+    commune.population = 1201
+    commune.save()
+
+    def card(population):
+        response = client.get(URL, {"population_min": population, "population_max": population})
+        assert result_slugs(response) == [place.slug]
+        html = response.content.decode().replace("\u202f", " ").replace("\xa0", " ")
+        found = html[html.index('<li class="card result">') :]
+        return found[: found.index("</li>")]
+
+    assert f"{commune.name}, Auvergne-Rhône-Alpes" in card(1201)
+    assert f"{commune.name} : 1 201 habitants" in card(1201)
+    # Renamed, with a new population: the card shows both at once (the territories the
+    # cards keep from one request to the next are dropped with any territory's change).
+    commune.name, commune.population = "Villard-de-Lans", 4101
+    commune.save()
+    shown = card(4101)
+    assert "Villard-de-Lans, Auvergne-Rhône-Alpes" in shown
+    assert "Villard-de-Lans : 4 101 habitants" in shown
