@@ -2,10 +2,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from catalogue.links import slug_url
 from catalogue.models import (
     PUBLIC_STATUSES,
     EditorialStatus,
@@ -127,7 +127,7 @@ class CaseStudy(NaturalKeyMixin, Versioned, models.Model):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("casestudies:case-detail", args=[self.slug])
+        return slug_url("casestudies:case-detail", self.slug)
 
     @property
     def localized_summary(self):
@@ -214,7 +214,7 @@ class ComparisonTable(NaturalKeyMixin, Versioned, models.Model):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("casestudies:table-detail", args=[self.slug])
+        return slug_url("casestudies:table-detail", self.slug)
 
 
 class ComparisonRow(models.Model):

@@ -9,12 +9,12 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from . import validation
+from .links import slug_url
 from .text import fold
 
 
@@ -143,7 +143,7 @@ class Source(NaturalKeyMixin, Versioned, models.Model):
         return self.short_title or self.title
 
     def get_absolute_url(self):
-        return reverse("catalogue:source-detail", args=[self.slug])
+        return slug_url("catalogue:source-detail", self.slug)
 
     def clean(self):
         # What a reader needs to trust a fact that comes from no document: who said it and
@@ -262,7 +262,7 @@ class Territory(NaturalKeyMixin, Versioned, models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("catalogue:territory-detail", args=[self.slug])
+        return slug_url("catalogue:territory-detail", self.slug)
 
     def clean(self):
         if self.parent_id is None:
@@ -673,7 +673,7 @@ class Place(NaturalKeyMixin, Versioned, models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("catalogue:place-detail", args=[self.slug])
+        return slug_url("catalogue:place-detail", self.slug)
 
     def clean(self):
         errors = validation.field_errors(
@@ -703,7 +703,7 @@ class Place(NaturalKeyMixin, Versioned, models.Model):
         `services` and `region` (fetch them). The places returned hold only their slug,
         name and setting (from the index).
         """
-        from .facet_index import get_index, has_bit, mask_bytes
+        from .facet_index import get_index, has_bit
 
         index = get_index()
         kind_masks = [index.masks["kind"].get(kind.slug, 0) for kind in self.kinds.all()]
@@ -732,12 +732,11 @@ class Place(NaturalKeyMixin, Versioned, models.Model):
             return []
         # Scored from the index too (a bit test per setting, service and région, names
         # for ties): only the places shown are read, with what the page shows of them.
-        # Bits tested in byte copies of the sets (shifting a set copies it).
-        service_masks = [
-            mask_bytes(index.masks["service"].get(s.slug, 0)) for s in self.services.all()
-        ]
-        setting = mask_bytes(index.masks["setting"].get(self.setting, 0) if self.setting else 0)
-        region = mask_bytes(region)
+        # Bits tested in byte copies of the sets (shifting a set copies it), kept with the
+        # index.
+        service_masks = [index.byte_mask("service", s.slug) for s in self.services.all()]
+        setting = index.byte_mask("setting", self.setting) if self.setting else b""
+        region = index.byte_mask("region", self.region.insee_code) if self.region else b""
         scored = []
         for pk, kinds in shared_kinds.items():
             position = index.positions[pk]
@@ -747,7 +746,7 @@ class Place(NaturalKeyMixin, Versioned, models.Model):
             scored.append((-score, index.names[position], pk, kinds, same_setting, services))
         best = heapq.nsmallest(limit, scored)
         # What the page shows of them (slug, name, setting) is in the index too: no query.
-        settings = [(value, mask_bytes(mask)) for value, mask in index.masks["setting"].items()]
+        settings = [(value, index.byte_mask("setting", value)) for value in index.masks["setting"]]
         similar = []
         for _score, name, pk, kinds, same_setting, services in best:
             position = index.positions[pk]

@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from . import prepared
 from .editing import last_modified_expression
-from .facet_index import current_index, get_index, has_bit, mask_bytes
+from .facet_index import current_index, get_index, has_bit
 from .models import (
     PUBLIC_STATUSES,
     Figure,
@@ -447,8 +447,8 @@ def attach_cards(places):
     not hold (not published) has its kinds read from the database."""
     index = get_index()
     rows, kinds = _territory_rows(index), kinds_in_memory(index)
-    masks = [(kind, mask_bytes(index.masks["kind"].get(slug, 0))) for slug, kind in kinds]
-    published = mask_bytes(index.all)
+    masks = [(kind, index.byte_mask("kind", slug)) for slug, kind in kinds]
+    published = index.published_bytes()
     unknown = []
     # Cards only read their territories: one object per territory, kept from one request
     # to the next with the territories' rows (dropped with them on any change).

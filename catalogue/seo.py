@@ -13,6 +13,7 @@ from django.utils import translation
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
+from .links import SLUG, slug_url
 from .models import PUBLIC_STATUSES, Place, Territory
 
 SITE_NAME = "innovplaces"
@@ -248,6 +249,19 @@ def _translated_url(path, code, _active, _prefix, _urlconf):
     return translate_url(path, code)
 
 
+def page_url(request, code, path=None):
+    """`translated_url` of the page ``request`` shows (of its ``path``, by default
+    ``request.path``) in the language ``code``: without resolving the path again when the
+    page is a record's (a place, a territory…: one slug), whose route the request matched."""
+    match = getattr(request, "resolver_match", None)
+    if match is not None and not match.args and list(match.kwargs) == ["slug"]:
+        slug = match.kwargs["slug"]
+        if isinstance(slug, str) and SLUG.fullmatch(slug):
+            with translation.override(code):
+                return slug_url(match.view_name, slug)
+    return translated_url(request.path if path is None else path, code)
+
+
 def alternate_links(request):
     """(canonical URL, [(language, URL), …]) for the page being shown, or None when
     the page has no route (an error page). The query string is dropped, except the page
@@ -260,6 +274,6 @@ def alternate_links(request):
     suffix = f"?page={page}" if page.isdigit() and page != "1" else ""
     alternates = []
     for code, _name in settings.LANGUAGES:
-        alternates.append((code, absolute(request, translated_url(path, code)) + suffix))
+        alternates.append((code, absolute(request, page_url(request, code)) + suffix))
     canonical = absolute(request, path) + suffix
     return canonical, alternates

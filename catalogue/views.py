@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.template import engines
+from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView
@@ -304,6 +306,7 @@ class PlaceDetailView(DetailView):
         return attach_territories(visible_or_404(self.request, place))
 
     template_name = "catalogue/place_detail.html"
+    body_template = "catalogue/place_body.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -316,6 +319,9 @@ class PlaceDetailView(DetailView):
             lessons_by_kind.setdefault(lesson.get_kind_display(), []).append(lesson)
         context["lessons_by_kind"] = lessons_by_kind
         context["similar_places"] = place.similar()
+        context["body"] = mark_safe(
+            engines["jinja2"].get_template(self.body_template).render(context)
+        )
         return context
 
 

@@ -25,6 +25,7 @@ WARM_TEMPLATES = [
 
 def warm_up():
     from django.conf import settings
+    from django.template import engines
     from django.template.loader import get_template
     from django.urls import get_resolver
     from django.utils import translation
@@ -37,6 +38,7 @@ def warm_up():
             translation.gettext("Places")
     for name in WARM_TEMPLATES:
         get_template(name)
+    engines["jinja2"].get_template("catalogue/place_body.html")
     try:
         facet_index.warm_up()
     except DatabaseError:

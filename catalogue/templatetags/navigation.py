@@ -10,7 +10,7 @@ from django.urls import get_script_prefix, reverse
 from django.utils import translation
 from django.utils.safestring import mark_safe
 
-from catalogue.seo import translated_url
+from catalogue.seo import page_url
 
 register = template.Library()
 
@@ -82,7 +82,8 @@ def language_switch(context):
     full_path = request.get_full_path()
     links = []
     for code, _name in settings.LANGUAGES:
-        url = translated_url(full_path, code)
+        path, mark, query = full_path.partition("?")
+        url = page_url(request, code, path) + mark + query
         if code != current and url == full_path:
             # A path no route knows (a 404): the other language's home page.
             with translation.override(code):

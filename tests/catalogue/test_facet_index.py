@@ -297,3 +297,26 @@ def test_bit_sets_hold_the_given_places_and_only_those(corpus):
     assert index.mask_of([]) == 0 and index.members(0) == [] and index.first_members(0, 3) == []
     few = rng.sample(index.ids, 2)  # read byte by byte rather than digit by digit
     assert index.members(index.mask_of(few)) == sorted(few, key=index.positions.get)
+    assert index.first_members(mask, 0) == [] and index.first_members(1 << 9, 4) == [index.ids[9]]
+
+
+def test_the_byte_copies_kept_with_an_index_follow_its_changes(corpus):
+    index = facet_index.get_index()
+    place = Place.objects.published().filter(setting="rural").first()
+    position = index.positions[place.pk]
+    rural = index.byte_mask("setting", "rural")
+    assert rural == facet_index.mask_bytes(index.masks["setting"]["rural"])
+    assert index.byte_mask("setting", "rural") is rural  # kept
+    assert facet_index.has_bit(rural, position)
+    assert index.published_bytes() == facet_index.mask_bytes(index.all)
+    place.setting = "metropole"
+    place.save()
+    changed = facet_index.get_index()
+    assert changed is not index
+    assert not facet_index.has_bit(changed.byte_mask("setting", "rural"), position)
+    assert facet_index.has_bit(changed.byte_mask("setting", "metropole"), position)
+    assert facet_index.has_bit(rural, position)  # the older index, still read, unchanged
+    place.editorial_status = "archived"
+    place.save()
+    assert not facet_index.has_bit(facet_index.get_index().published_bytes(), position)
+    assert facet_index.has_bit(changed.published_bytes(), position)

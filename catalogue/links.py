@@ -1,0 +1,37 @@
+"""Links to the pages of records (a place, a territory, a source, a case study…), built
+from their route reversed once per language rather than reversed for each record: a
+place page links to some twenty of them, and Django's ``reverse`` took 40 µs a link."""
+
+import functools
+import re
+
+from django.conf import settings
+from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils import translation
+
+# What the `slug` path converter accepts, and stands for itself in a URL.
+SLUG = re.compile(r"[-a-zA-Z0-9_]+")
+PLACEHOLDER = "record-slug-placeholder"
+
+
+def route_url(viewname):
+    """``reverse(viewname)`` for a route without arguments."""
+    return _reversed(viewname, (), *_keys())
+
+
+def slug_url(viewname, slug):
+    """``reverse(viewname, args=[slug])`` for a route whose one argument is a slug."""
+    if not isinstance(slug, str) or not SLUG.fullmatch(slug):
+        return reverse(viewname, args=[slug])  # as Django says it (an error, usually)
+    return _reversed(viewname, (PLACEHOLDER,), *_keys()).replace(PLACEHOLDER, slug)
+
+
+def _keys():
+    # What a reversed route depends on besides its name: the language active (its
+    # prefix), the script prefix and the URL patterns.
+    return translation.get_language(), get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF
+
+
+@functools.lru_cache(maxsize=256)
+def _reversed(viewname, args, _language, _prefix, _urlconf):
+    return reverse(viewname, args=args)

@@ -1,0 +1,143 @@
+"""The place page's body is drawn by Jinja2 (catalogue/jinja.py): it must write what
+Django's templates wrote, and its links must be the ones `reverse` gives."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.template import engines
+from django.urls import (
+    NoReverseMatch,
+    clear_script_prefix,
+    resolve,
+    reverse,
+    set_script_prefix,
+)
+from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
+
+from catalogue.links import route_url, slug_url
+from catalogue.models import Place
+from catalogue.seo import page_url, translated_url
+
+VALUES = [
+    'Lieu « L\'Atelier » <b>&</b> "cité"',
+    mark_safe("<em>déjà sûr</em>"),
+    2015,
+    1234567,
+    Decimal("1234.50"),
+    2.5,
+    datetime.date(2026, 3, 12),
+    timezone.make_aware(datetime.datetime(2026, 7, 1, 22, 30), datetime.UTC),
+    None,
+    True,
+    gettext_lazy("Places"),
+    "",
+]
+
+
+def jinja(source):
+    return engines["jinja2"].from_string(source)
+
+
+def django(source):
+    return engines["django"].from_string(source)
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize("value", VALUES, ids=repr)
+def test_a_value_is_written_as_django_writes_it(language, value):
+    with translation.override(language):
+        assert jinja("<p>{{ value }}</p>").render({"value": value}) == django(
+            "<p>{{ value }}</p>"
+        ).render({"value": value})
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_translations_and_the_values_put_into_them_are_written_as_django_writes_them(language):
+    credit = "Photo <b>L'Atelier</b> & Cie"
+    with translation.override(language):
+        drawn = jinja('{{ _("Image: %(credit)s")|fill(credit=credit) }} · {{ _("Places") }}')
+        expected = django(
+            "{% load i18n %}{% blocktranslate %}Image: {{ credit }}{% endblocktranslate %}"
+            ' · {% translate "Places" %}'
+        )
+        html = drawn.render({"credit": credit})
+        assert html == expected.render({"credit": credit})
+    assert "&lt;b&gt;L&#x27;Atelier&lt;/b&gt; &amp; Cie" in html
+    assert ("Lieux" if language == "fr" else "Places") in html
+
+
+def test_shared_kinds_and_services_are_counted_in_words():
+    drawn = jinja(
+        "{{ kinds_in_common(1) }} / {{ kinds_in_common(3) }} / {{ services_in_common(2) }}"
+    )
+    with translation.override("fr"):
+        assert drawn.render({}) == "1 type en commun / 3 types en commun / 2 services en commun"
+    with translation.override("en"):
+        assert drawn.render({}) == "1 kind in common / 3 kinds in common / 2 services in common"
+
+
+def test_dates_are_written_in_local_time_and_in_the_language():
+    moment = timezone.make_aware(datetime.datetime(2026, 12, 31, 23, 30), datetime.UTC)
+    drawn = jinja('{{ moment|date("c") }} · {{ moment|date("DATE_FORMAT") }}')
+    with translation.override("fr"):
+        # 23:30 UTC is already the next day in Paris.
+        assert drawn.render({"moment": moment}) == "2027-01-01T00:30:00+01:00 · 1 janvier 2027"
+    with translation.override("en"):
+        assert drawn.render({"moment": moment}).endswith("Jan. 1, 2027")
+
+
+ROUTES = [
+    "catalogue:place-detail",
+    "catalogue:territory-detail",
+    "catalogue:source-detail",
+    "casestudies:case-detail",
+    "casestudies:table-detail",
+]
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize("viewname", ROUTES)
+def test_a_record_link_is_the_one_reverse_gives(viewname, language):
+    with translation.override(language):
+        for slug in ("fab-lab-crest", "a", "l_atelier-2"):
+            assert slug_url(viewname, slug) == reverse(viewname, args=[slug])
+        assert route_url("catalogue:place-list") == reverse("catalogue:place-list")
+    set_script_prefix("/annuaire/")
+    try:
+        with translation.override(language):
+            assert slug_url(viewname, "fab-lab-crest") == reverse(viewname, args=["fab-lab-crest"])
+            assert slug_url(viewname, "fab-lab-crest").startswith("/annuaire/")
+            assert route_url("catalogue:place-list").startswith("/annuaire/")
+    finally:
+        clear_script_prefix()
+        set_script_prefix("/")
+
+
+@pytest.mark.parametrize("slug", ["", "deux mots", "lieu/autre"])
+def test_a_slug_no_route_takes_fails_as_reverse_does(slug):
+    with pytest.raises(NoReverseMatch):
+        slug_url("catalogue:place-detail", slug)
+
+
+def test_a_page_in_the_other_language_is_the_translated_path(rf, corpus):
+    place = Place.objects.published().first()
+    path = place.get_absolute_url()
+    request = rf.get(path)
+    request.resolver_match = resolve(path)
+    for code in ("fr", "en"):
+        assert page_url(request, code) == translated_url(path, code)
+    assert page_url(request, "en") == f"/en{path}"
+
+
+@pytest.mark.django_db
+def test_the_place_page_in_english_links_to_english_pages(client, corpus):
+    place = Place.objects.published().filter(region__isnull=False).first()
+    path = place.get_absolute_url()
+    html = client.get(f"/en{path}").content.decode()
+    assert f'href="/en/territoires/{place.region.slug}/"' in html
+    assert 'href="/en/lieux/"' in html
+    assert f'hreflang="fr" href="http://testserver{path}"' in html
+    assert f'<a href="{path}" lang="fr" hreflang="fr">Français</a>' in html
