@@ -203,9 +203,35 @@ _statements = {}
 PLACE_FIELDS = [field.attname for field in Place._meta.concrete_fields]
 
 
+class Statement:
+    """A query compiled once per process, then run with one parameter changed (the one
+    given as ``marker``): building and compiling the place page's eleven subqueries, or
+    a page of places, cost as much as running them. Run prepared (catalogue.prepared)."""
+
+    def __init__(self, queryset, connection, marker):
+        self.compiler = queryset.query.get_compiler(connection=connection)
+        self.sql, params = self.compiler.as_sql()
+        self.params = list(params)
+        [self.position] = [i for i, value in enumerate(self.params) if value is marker]
+        # What the ORM does to each column it reads (JSON decoded, SQLite's numbers…).
+        self.converters = self.compiler.get_converters(
+            [column for column, _sql, _alias in self.compiler.select]
+        )
+
+    def rows(self, connection, value):
+        """The rows, converted as the ORM converts them, with ``value`` for the marker."""
+        params = list(self.params)
+        params[self.position] = value
+        with prepared.cursor(connection) as cursor:
+            cursor.execute(self.sql, params)
+            rows = cursor.fetchall()
+        if self.converters:
+            rows = list(self.compiler.apply_converters(rows, self.converters))
+        return rows
+
+
 def _statement(connection):
-    """The SQL reading one place, by its slug, with every relation: compiled once per
-    process (building and compiling eleven subqueries costs more than running them)."""
+    """The statement reading one place, by its slug, with every relation."""
     found = _statements.get(connection.alias)
     if found is None:
         names = [f"{relation.name}_rows" for relation in relations()]
@@ -216,13 +242,7 @@ def _statement(connection):
             .annotate(last_change=last_modified_expression(Place))
             .values_list(*PLACE_FIELDS, *names, "last_change")
         )
-        compiler = queryset.query.get_compiler(connection=connection)
-        sql, params = compiler.as_sql()
-        params = list(params)
-        [position] = [i for i, value in enumerate(params) if value == _SENTINEL]
-        # What the ORM does to each column it reads (JSON decoded, SQLite's numbers…).
-        converters = compiler.get_converters([column for column, _sql, _alias in compiler.select])
-        found = _statements[connection.alias] = (sql, params, position, compiler, converters)
+        found = _statements[connection.alias] = Statement(queryset, connection, _SENTINEL)
     return found
 
 
@@ -241,17 +261,11 @@ def place_for_page(slug, using="default"):
     ``place.figures.all()``… then read no more. Sets ``last_modified`` too (as
     ``catalogue.editing.with_last_modified`` does)."""
     connection = connections[using]
-    sql, params, position, compiler, converters = _statement(connection)
-    params = list(params)
-    params[position] = slug
     # Prepared on PostgreSQL: planning this statement costs more than running it.
-    with prepared.cursor(connection) as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
+    found = _statement(connection).rows(connection, slug)
+    if not found:
         return None
-    if converters:
-        [row] = compiler.apply_converters([row], converters)
+    [row] = found
     own, rows, last_change = row[: len(PLACE_FIELDS)], row[len(PLACE_FIELDS) : -1], row[-1]
     place = Place.from_db(using, PLACE_FIELDS, own)
     # When the place or one of its children last changed (catalogue.editing).
@@ -278,9 +292,8 @@ _rows_statements = {}
 
 
 def _rows_statement(connection, passages):
-    """The SQL reading places by their ids (one array parameter), with their search
-    passages when ``passages``: compiled once per process (building and compiling the
-    query cost as much as running it) and prepared (catalogue.prepared)."""
+    """The statement reading places by their ids (one array parameter), with their search
+    passages when ``passages``."""
     key = (connection.alias, passages)
     found = _rows_statements.get(key)
     if found is None:
@@ -294,11 +307,8 @@ def _rows_statement(connection, passages):
         if passages:
             queryset = queryset.annotate(search_passages=F("search_text__passages"))
             names.append("search_passages")
-        compiler = queryset.order_by().values_list(*names).query.get_compiler(connection=connection)
-        sql, params = compiler.as_sql()
-        [position] = [i for i, value in enumerate(params) if value is _IDS]
-        converters = compiler.get_converters([column for column, _sql, _alias in compiler.select])
-        found = _rows_statements[key] = (sql, list(params), position, compiler, converters)
+        queryset = queryset.order_by().values_list(*names)
+        found = _rows_statements[key] = Statement(queryset, connection, _IDS)
     return found
 
 
@@ -315,14 +325,7 @@ def places_by_ids(ids, passages=False, using="default"):
         if passages:
             listed = listed.annotate(search_passages=F("search_text__passages"))
         return {place.pk: place for place in listed}
-    sql, params, position, compiler, converters = _rows_statement(connection, passages)
-    params = list(params)
-    params[position] = list(ids)
-    with prepared.cursor(connection) as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    if converters:
-        rows = compiler.apply_converters(rows, converters)
+    rows = _rows_statement(connection, passages).rows(connection, list(ids))
     found = {}
     count = len(PLACE_FIELDS)
     for row in rows:
