@@ -74,7 +74,9 @@ def editorial_banner(status, kind, place_status=""):
 
 
 def place_map(place):
-    """Where the place is (Django's template, shared with the territory pages)."""
+    """Where the place is: its own point, or its commune's centre (Django's template,
+    shared with the territory pages). Reads the place's territory chain
+    (catalogue.place_page.attach_territories)."""
     return get_template("catalogue/map_small.html").render(small_map(place=place))
 
 

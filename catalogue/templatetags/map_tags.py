@@ -1,17 +1,11 @@
-"""The small maps of place and territory pages (catalogue.maps)."""
+"""The small map of territory pages (catalogue.maps; a place page's is drawn by
+`catalogue.jinja.place_map`)."""
 
 from django import template
 
 from ..maps import small_map
 
 register = template.Library()
-
-
-@register.inclusion_tag("catalogue/map_small.html")
-def place_map(place):
-    """Where the place is: its own point, or its commune's centre. Reads the place's
-    territory chain (catalogue.place_page.attach_territories)."""
-    return small_map(place=place)
 
 
 @register.inclusion_tag("catalogue/map_small.html", takes_context=True)

@@ -80,9 +80,9 @@ def language_switch(context):
     request = context.get("request")
     current = translation.get_language()
     full_path = request.get_full_path()
+    path, mark, query = full_path.partition("?")
     links = []
     for code, _name in settings.LANGUAGES:
-        path, mark, query = full_path.partition("?")
         url = page_url(request, code, path) + mark + query
         if code != current and url == full_path:
             # A path no route knows (a 404): the other language's home page.
