@@ -21,6 +21,7 @@ from catalogue.models import (
     Source,
     Territory,
 )
+from tests import corpus_snapshot
 
 # Playwright's sync API runs an event loop in the test thread; ORM calls there are safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -67,12 +68,13 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """The test database starts with the real corpus, loaded once per run."""
     with django_db_blocker.unblock():
         load_corpus()
+        corpus_snapshot.take()
 
 
 @pytest.fixture
 def corpus(db):
-    """The real corpus. Browser tests flush the database: load it again when it is gone."""
-    if not Place.objects.exists():
+    """The real corpus. Browser tests flush the database: put it back when it is gone."""
+    if not Place.objects.exists() and not corpus_snapshot.restore():
         load_corpus()
 
 
