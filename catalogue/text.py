@@ -8,6 +8,7 @@ words), so both databases cut and compare words alike.
 
 import functools
 import re
+import threading
 import unicodedata
 
 import snowballstemmer
@@ -42,7 +43,8 @@ ELISIONS = frozenset("c d j l m n s t qu".split())
 _PLURALS = (("lieux", "lieu"), ("jeux", "jeu"), ("feux", "feu"), ("voeux", "voeu"))
 _WORD = re.compile(r"[a-z0-9]+")
 
-_stemmer = snowballstemmer.stemmer("french")
+# Snowball's Python stemmers keep the word being stemmed in the stemmer: one per thread.
+_stemmers = threading.local()
 
 
 def normalize(word):
@@ -61,7 +63,10 @@ def words(text):
 @functools.lru_cache(maxsize=200_000)
 def stem(word):
     """The French Snowball stem of a folded word."""
-    return _stemmer.stemWord(word)
+    stemmer = getattr(_stemmers, "french", None)
+    if stemmer is None:
+        stemmer = _stemmers.french = snowballstemmer.stemmer("french")
+    return stemmer.stemWord(word)
 
 
 def joinable(first, second, elisions=True):
