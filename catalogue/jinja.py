@@ -13,13 +13,16 @@ same reason.
 
 import html
 
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.template import engines
 from django.template.defaultfilters import date as date_filter
 from django.template.loader import get_template
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 from jinja2 import Environment
 
 from .links import route_url
@@ -46,6 +49,39 @@ def written(value):
 def translated(message):
     """``_("…")``: a literal's translation, safe HTML as Django's templates take it."""
     return mark_safe(gettext(message))
+
+
+# language → {literal: translation}, filled as pages are drawn.
+_translations = {}
+
+
+def translator(language):
+    """``_`` for a render in ``language``: each literal translated once per process.
+    Django's gettext looks up the active language and walks its catalogues on every
+    call, about 9 µs, and a place page has some fifty literals."""
+    known = _translations.setdefault(language, {})
+
+    def _(message):
+        text = known.get(message)
+        if text is None:
+            text = known[message] = translated(message)
+        return text
+
+    return _
+
+
+@receiver(setting_changed, dispatch_uid="jinja-translations-setting-changed")
+def _forget_translations(setting, **kwargs):
+    # As Django forgets its own catalogues when these change (in tests).
+    if setting in {"LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS"}:
+        _translations.clear()
+
+
+def render(template_name, context):
+    """The template ``template_name`` drawn with ``context`` in the active language, as
+    safe HTML to put in a Django template."""
+    context = {**context, "_": translator(get_language())}
+    return mark_safe(engines["jinja2"].get_template(template_name).render(context))
 
 
 def fill(message, **values):

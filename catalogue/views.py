@@ -7,8 +7,6 @@ from django.db import models
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
-from django.template import engines
-from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView
@@ -319,9 +317,9 @@ class PlaceDetailView(DetailView):
             lessons_by_kind.setdefault(lesson.get_kind_display(), []).append(lesson)
         context["lessons_by_kind"] = lessons_by_kind
         context["similar_places"] = place.similar()
-        context["body"] = mark_safe(
-            engines["jinja2"].get_template(self.body_template).render(context)
-        )
+        from . import jinja  # here: it imports the map, which imports these views
+
+        context["body"] = jinja.render(self.body_template, context)
         return context
 
 

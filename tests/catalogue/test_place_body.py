@@ -5,6 +5,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.template import engines
 from django.urls import (
     NoReverseMatch,
@@ -141,3 +142,18 @@ def test_the_place_page_in_english_links_to_english_pages(client, corpus):
     assert 'href="/en/lieux/"' in html
     assert f'hreflang="fr" href="http://testserver{path}"' in html
     assert f'<a href="{path}" lang="fr" hreflang="fr">Français</a>' in html
+
+
+@pytest.mark.django_db
+def test_translations_kept_per_language_never_cross_languages(client, corpus):
+    """Each literal is translated once per language and kept: pages drawn in turn in both
+    languages each keep their own words."""
+    path = Place.objects.published().first().get_absolute_url()
+    for _turn in range(2):
+        french = client.get(path).content.decode()
+        english = client.get(f"/en{path}").content.decode()
+        assert "Fiche d'identité" in french
+        assert "Identity card" not in french
+        assert "Identity card" in english
+        assert "Fiche d" not in english
+        cache.clear()  # draw them again, not from the page cache
