@@ -1,5 +1,6 @@
-"""Threaded workers (docs/deployment.md serves the site with gunicorn's gthread workers):
-pages drawn by several threads of one process at once are the pages one thread draws.
+"""Threaded workers (the development server, and gunicorn's gthread workers that
+docs/deployment.md offers): pages drawn by several threads of one process at once are the
+pages one thread draws.
 
 Two servers run on the same corpus, each with empty caches: one with a single thread,
 asked one page at a time, and one with eight threads, asked the same pages by eight
@@ -16,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
 import pytest
+from django.utils.html import escape
 
 from .pgcluster import LOADED, ROOT, free_port
 
@@ -69,13 +71,18 @@ def start_gunicorn(pg_cluster, database, *options):
     raise AssertionError("gunicorn did not answer within 120 s")
 
 
+# How many places a directory page found (« 3 lieux », « 3 places »).
+FOUND = re.compile(r'class="results-count">(\d+) (?:lieu|place)')
+
+
 def pages(pg_cluster, database):
-    places = [
-        slug
-        for (slug,) in pg_cluster.query(
-            database, "SELECT slug FROM catalogue_place WHERE editorial_status = 'published'"
+    """The paths to ask, and the name each place page must show."""
+    places = dict(
+        pg_cluster.query(
+            database,
+            "SELECT slug, name FROM catalogue_place WHERE editorial_status = 'published'",
         )
-    ]
+    )
     cases = [
         slug
         for (slug,) in pg_cluster.query(
@@ -83,14 +90,11 @@ def pages(pg_cluster, database):
         )
     ]
     words = sorted(
-        {
-            word.lower()
-            for (name,) in pg_cluster.query(database, "SELECT name FROM catalogue_place")
-            for word in re.findall(r"\w{5,}", name)
-        }
+        {word.lower() for name in places.values() for word in re.findall(r"\w{5,}", name)}
     )
-    paths = [f"/lieux/{slug}/" for slug in places]
-    paths += [f"/en/lieux/{slug}/" for slug in places[:10]]
+    slugs = sorted(places)
+    paths = [f"/lieux/{slug}/" for slug in slugs]
+    paths += [f"/en/lieux/{slug}/" for slug in slugs[:10]]
     paths += [f"/etudes-de-cas/{slug}/" for slug in cases[:10]]
     paths += [f"/lieux/?q={quote(word)}" for word in words[:40]]
     paths += [f"/en/lieux/?q={quote(word)}&setting=rural" for word in words[:10]]
@@ -101,7 +105,8 @@ def pages(pg_cluster, database):
         "/enseignements/?setting=rural",
         "/etudes-de-cas/",
     ]
-    return paths
+    names = {f"/lieux/{slug}/": name for slug, name in places.items()}
+    return paths, names
 
 
 @pytest.fixture
@@ -122,12 +127,19 @@ def servers(pg_cluster):
 
 def test_pages_drawn_by_eight_threads_at_once_are_those_one_thread_draws(pg_cluster, servers):
     database, single, threaded = servers
-    paths = pages(pg_cluster, database)
+    paths, names = pages(pg_cluster, database)
     assert len(paths) > 100
     expected = {path: get(single, path) for path in paths}
     assert all(status == 200 for status, _body in expected.values()), [
         path for path, (status, _body) in expected.items() if status != 200
     ]
+    # What is compared is real pages: each place page shows its place, and each search
+    # for a word of a place's name finds places.
+    for path, name in names.items():
+        assert f"<h1>{escape(name)}</h1>" in expected[path][1], path
+    for path, (_status, body) in expected.items():
+        if path.startswith("/lieux/?q="):
+            assert int(FOUND.search(body).group(1)) > 0, path
 
     asked = paths * 2
     random.Random(7).shuffle(asked)
