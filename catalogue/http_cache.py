@@ -117,9 +117,9 @@ def is_public_request(request):
 
 def validators(request):
     """The ETag and Last-Modified of the page ``request`` asks for, without drawing it.
-    One query (the data version); None when the database cannot say."""
+    At most one query (the data version); None when the database cannot say."""
     try:
-        token, _seq, changed_at = versioning.current()
+        token, _seq, changed_at = versioning.current(public=True)
     except DatabaseError:
         return None
     try:

@@ -21,6 +21,9 @@ from django.db.models import F
 from django.dispatch import receiver
 from django.utils import timezone
 
+from . import version_feed
+from .version_feed import feed
+
 # Changes kept in the log; a process further behind rebuilds its derived data.
 KEPT_CHANGES = 10_000
 
@@ -43,11 +46,19 @@ def _request_finished(**kwargs):
     _request.within_request, _request.version = False, None
 
 
-def current():
+def current(public=False):
     """(token, seq, changed_at) of the committed data, in one query; read once per
-    request (the cache validators, the page cache and the facet index all ask)."""
+    request (the cache validators, the page cache and the facet index all ask). For a
+    ``public`` request (one whose answer is the same for every visitor), the version the
+    process's listening thread last read, when it can be trusted (catalogue.version_feed),
+    without a query."""
     if _request.within_request and _request.version is not None:
         return _request.version
+    if public and _request.within_request:
+        row = feed.current(connection)
+        if row is not None:
+            _request.version = row
+            return row
     sql, params, compiler, converters = _statement(connection)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -82,6 +93,12 @@ def _statement(connection):
         converters = compiler.get_converters([column for column, _sql, _alias in compiler.select])
         found = _statements[connection.alias] = (sql, params, compiler, converters)
     return found
+
+
+def version_sql(connection):
+    """The SQL that reads the version row, for a connection of the listening thread."""
+    sql, params, _compiler, _converters = _statement(connection)
+    return sql % tuple(params) if params else sql
 
 
 def data_version():
@@ -137,6 +154,11 @@ def record(place_ids=(), everything=False, search=False):
             rows = [DataChange(seq=seq, token=token, scope=DataChange.Scope.NONE)]
         DataChange.objects.bulk_create(rows)
         _request.version = None  # this request reads the new version from now on
+        if connection.vendor == "postgresql":
+            # Sent to every process's listening thread when the change commits.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_notify(%s, %s)", [version_feed.CHANNEL, str(seq)])
+        transaction.on_commit(feed.changed_here)
         if seq % 100 == 0:
             DataChange.objects.filter(seq__lte=seq - KEPT_CHANGES).delete()
     return seq

@@ -131,6 +131,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # pooler in transaction mode that cannot keep prepared statements.
     if os.environ.get("DATABASE_PREPARED_STATEMENTS", "1") != "0":
         DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 0)
+# On PostgreSQL, a thread of each web process LISTENs for new data versions, so that
+# public pages need not ask for it (catalogue/version_feed.py). 0 turns it off, for a
+# pooler in transaction mode, which cannot LISTEN.
+DATA_VERSION_LISTENER = os.environ.get("DATA_VERSION_LISTENER", "1") != "0"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # On PostgreSQL, each process keeps the places of the search words found in at least this

@@ -21,6 +21,7 @@ from catalogue.models import (
     Source,
     Territory,
 )
+from catalogue.version_feed import feed
 from tests import corpus_snapshot
 
 # Playwright's sync API runs an event loop in the test thread; ORM calls there are safe.
@@ -53,6 +54,9 @@ def _empty_cache():
     cache.clear()
     search.forget_recent_hits()
     facets.forget_counts()
+    # A flush between tests changes the data behind the listening thread's back: public
+    # pages ask the database until the thread has read the version again.
+    feed.changed_here()
 
 
 @pytest.fixture(autouse=True)
@@ -69,6 +73,10 @@ def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         load_corpus()
         corpus_snapshot.take()
+    yield
+    # The data version's listening thread keeps a connection: closed before the test
+    # database is dropped.
+    feed.stop()
 
 
 @pytest.fixture

@@ -1,0 +1,157 @@
+"""Public pages take the data version from the process's listening thread (PostgreSQL
+LISTEN/NOTIFY) instead of asking the database, and never show what is older than what
+the process has seen."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from markupsafe import escape
+
+from catalogue import version_feed, versioning
+from catalogue.models import Place
+from catalogue.version_feed import Feed, feed
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def listening(postgres, corpus):
+    """The process's listening thread, connected and up to date."""
+    feed.current(connection)  # starts it if needed
+    wait_until(lambda: feed.current(connection) is not None, "the thread to read the version")
+    return feed
+
+
+def wait_until(condition, what, seconds=10):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"still waiting for {what}"
+        time.sleep(0.01)
+
+
+def edit_in_another_process(slug, name):
+    """Renames a place from a process of its own, which commits and exits."""
+    settings = connection.settings_dict
+    url = f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
+    script = (
+        "import sys, django; django.setup()\n"
+        "from catalogue.models import Place\n"
+        "p = Place.objects.get(slug=sys.argv[1]); p.name = sys.argv[2]; p.save()\n"
+    )
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "innovplaces.settings"}
+    subprocess.run(
+        [sys.executable, "-c", script, slug, name], cwd=ROOT, env=env, check=True, timeout=60
+    )
+
+
+class HealthChecks:
+    """Counts Django's checks of the kept connection (a `SELECT 1` the query log misses)."""
+
+    def __init__(self, monkeypatch):
+        self.count = 0
+        usable = connection.is_usable
+
+        def counted():
+            self.count += 1
+            return usable()
+
+        monkeypatch.setattr(connection, "is_usable", counted)
+
+
+def test_a_public_page_asks_neither_for_the_version_nor_for_a_health_check(
+    client, listening, monkeypatch
+):
+    place = Place.objects.published().order_by("slug").first()
+    client.get(place.get_absolute_url())  # the kept connection, checked once
+    checks = HealthChecks(monkeypatch)
+    other = Place.objects.published().order_by("-slug").first()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(other.get_absolute_url())
+    assert response.status_code == 200
+    assert str(escape(other.name)) in response.text
+    sql = [query["sql"] for query in queries.captured_queries]
+    assert not [s for s in sql if "catalogue_dataversion" in s], sql
+    assert checks.count == 0
+    # The page's own reading of the place is all that is left.
+    assert len(sql) == 1, sql
+
+
+def test_an_editors_request_still_asks_for_the_version(client, listening, admin_user):
+    client.force_login(admin_user)
+    place = Place.objects.published().order_by("slug").first()
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(place.get_absolute_url()).status_code == 200
+    assert [q for q in queries.captured_queries if "catalogue_dataversion" in q["sql"]]
+
+
+def test_inside_a_transaction_the_database_is_asked(listening):
+    before = versioning.current()
+    from django.db import transaction
+
+    with transaction.atomic():
+        Place.objects.filter(slug="mecateam").update(name="Dans la transaction")
+        versioning.record(place_ids=[Place.objects.get(slug="mecateam").pk])
+        assert feed.current(connection) is None
+        # What this transaction wrote, not what the thread last read.
+        assert versioning.current(public=True)[0] != before[0]
+        transaction.set_rollback(True)
+
+
+def test_a_change_made_here_is_on_the_next_public_page_at_once(client, listening):
+    place = Place.objects.get(slug="mecateam")
+    assert client.get(place.get_absolute_url()).status_code == 200
+    place.name = "Mecateam renommé ici"
+    place.save()
+    # No wait: until the thread has read the new version, pages ask the database.
+    response = client.get(place.get_absolute_url())
+    assert "Mecateam renommé ici" in response.text
+
+
+def test_a_change_committed_by_another_process_is_notified_at_once(postgres, corpus):
+    """A thread of its own that reads the version only when notified (its heartbeat is
+    a minute away): the change reaches it in well under a second."""
+    own = Feed(heartbeat=60)
+    try:
+        own.current(connection)
+        wait_until(lambda: own.current(connection) is not None, "the thread to connect")
+        token, seq, _at = own.current(connection)
+        edit_in_another_process("mecateam", "Mecateam notifié")
+        committed = time.monotonic()
+        wait_until(lambda: own.current(connection)[1] > seq, "the notification", seconds=1)
+        seen = time.monotonic() - committed
+        assert own.current(connection)[0] != token
+        assert own.current(connection) == versioning.current()
+        print(f"notified in {seen * 1000:.1f} ms")
+    finally:
+        own.stop()
+    assert not own.thread
+
+
+def test_public_pages_show_another_process_change_within_a_second(client, listening):
+    place = Place.objects.get(slug="mecateam")
+    assert "Mecateam vu ailleurs" not in client.get(place.get_absolute_url()).text
+    edit_in_another_process("mecateam", "Mecateam vu ailleurs")
+    committed = time.monotonic()
+    wait_until(
+        lambda: "Mecateam vu ailleurs" in client.get(place.get_absolute_url()).text,
+        "the new name on the page",
+        seconds=1,
+    )
+    print(f"shown after {(time.monotonic() - committed) * 1000:.1f} ms")
+
+
+def test_turned_off_public_pages_ask_the_database(client, listening, settings):
+    settings.DATA_VERSION_LISTENER = False
+    place = Place.objects.published().order_by("slug").first()
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(place.get_absolute_url()).status_code == 200
+    assert [q for q in queries.captured_queries if "catalogue_dataversion" in q["sql"]]
+    assert not version_feed.enabled(connection)
