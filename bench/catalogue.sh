@@ -20,7 +20,8 @@ case "$action" in
     apt_install postgresql postgresql-contrib
     mkdir -p "$dir"
     chmod 755 "$dir"
-    start_postgres "$dir/pg" "$port"
+    # Enough shared buffers to hold the catalogue (bench/common.sh).
+    start_postgres "$dir/pg" "$port" "${BENCH_PG_OPTIONS--c shared_buffers=1GB}"
     psql -h 127.0.0.1 -p "$port" -U postgres -q -c "CREATE DATABASE innovplaces_bench" postgres
     export DATABASE_URL="postgres://postgres@127.0.0.1:$port/innovplaces_bench"
     .venv/bin/python manage.py migrate -v0

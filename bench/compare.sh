@@ -21,6 +21,7 @@ source bench/common.sh
 trap bench_cleanup EXIT
 
 bench_catalogue "$places"
+bench_prewarm
 bench_static
 .venv/bin/python bench/datasette_copy.py "$BENCH_DIR/catalogue.db" "$BENCH_DIR/metadata.json"
 ours_port=$(free_port)
