@@ -5,18 +5,23 @@ from django import forms
 from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Count, Prefetch, Q
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.defaultfilters import truncatewords
+from django.template.loader import render_to_string
+from django.utils.html import conditional_escape
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView
 
+from . import seo, shell
 from .editing import visible_or_404
 from .facets import build_facets, matching_options, ordered_results
 from .filters import PlaceFilter, canonical_params, in_use, narrowing
 from .models import PUBLIC_STATUSES, Place, Source, Territory
 from .place_page import attach_cards, attach_territories, place_for_page, places_by_ids
 from .search import highlight, ranked_hits, snippets
+from .templatetags import navigation, seo_tags
 
 PAGE_SIZES = (20, 50, 100)
 # Words of its summary a directory card shows.
@@ -321,6 +326,27 @@ class PlaceDetailView(DetailView):
 
         context["body"] = jinja.render(self.body_template, context)
         return context
+
+    def parts(self, context):
+        """What the page puts in the layout's blocks, as safe HTML."""
+        request, place = self.request, self.object
+        return {
+            "title": conditional_escape(place.name),
+            "description": conditional_escape(truncatewords(place.localized_summary, 30)),
+            "alternate_links": render_to_string(
+                "includes/alternate_links.html", seo_tags.alternate_links({"request": request})
+            ),
+            "structured_data": seo.json_ld(seo.place_data(request, place)),
+            "language_switch": render_to_string(
+                "includes/language_switch.html", navigation.language_switch({"request": request})
+            ),
+            "body": context["body"],
+        }
+
+    def render_to_response(self, context, **response_kwargs):
+        # The layout drawn once for visitors whose page is anyone's (catalogue/shell.py).
+        page = shell.draw(self.request, self.template_name, self.parts(context), context)
+        return HttpResponse(page)
 
 
 def territory_detail(request, slug):

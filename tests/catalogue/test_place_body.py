@@ -15,6 +15,7 @@ from django.urls import (
     set_script_prefix,
 )
 from django.utils import timezone, translation
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 
@@ -157,3 +158,28 @@ def test_translations_kept_per_language_never_cross_languages(client, corpus):
         assert "Identity card" in english
         assert "Fiche d" not in english
         cache.clear()  # draw them again, not from the page cache
+
+
+def test_the_layout_drawn_once_gives_the_page_the_template_gives(client, corpus):
+    """Public place pages join their parts into the layout drawn once (catalogue/shell.py);
+    a request that is not public (here: with credentials) has the template draw it all.
+    Every published place, in both languages: the same HTML."""
+    from catalogue import shell
+
+    shell._kept.clear()
+    places = list(Place.objects.published().order_by("slug"))
+    assert len(places) > 40
+    for language in ("fr", "en"):
+        with translation.override(language):
+            urls = [place.get_absolute_url() for place in places]
+        for place, url in zip(places, urls, strict=True):
+            joined = client.get(url)
+            drawn = client.get(url, HTTP_AUTHORIZATION="Basic eDp5")
+            assert joined.status_code == drawn.status_code == 200
+            assert "private" in drawn["Cache-Control"]  # the template's own path
+            assert joined.text == drawn.text, url
+            assert shell.SEPARATOR not in joined.text
+            assert str(escape(place.name)) in joined.text
+    # Each language's layout was drawn once, then reused.
+    assert {key[2] for key in shell._kept} == {"fr", "en"}
+    assert len(shell._kept) == 2
