@@ -93,25 +93,26 @@ class Feed:
     # ---------------------------------------------------------------- the thread
 
     def _ensure_started(self, connection):
-        pid = os.getpid()
-        if self.pid == pid:
+        if self.pid == os.getpid():
             return
+        from .versioning import version_sql
+
+        params = connection.get_connection_params()
+        params.pop("cursor_factory", None)
+        params.pop("prepare_threshold", None)
+        self.start(params, version_sql(connection))
+
+    def start(self, params, sql):
+        """Starts this process's thread (once per process: a worker forked from a process
+        that listened starts its own), connecting with ``params`` (psycopg's)."""
+        pid = os.getpid()
         with self.lock:
             if self.pid == pid:
                 return
-            # A new process (or a worker forked from one that listened): its own thread.
             self.pid, self.version, self.generation = pid, None, self.generation + 1
-            params = connection.get_connection_params()
-            params.pop("cursor_factory", None)
-            params.pop("prepare_threshold", None)
             self.params, self.stopping = params, False
-            from .versioning import version_sql
-
             self.thread = threading.Thread(
-                target=self._run,
-                args=(params, version_sql(connection)),
-                name="data-version-listener",
-                daemon=True,
+                target=self._run, args=(params, sql), name="data-version-listener", daemon=True
             )
             self.thread.start()
 

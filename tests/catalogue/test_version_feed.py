@@ -16,6 +16,7 @@ from markupsafe import escape
 from catalogue import version_feed, versioning
 from catalogue.models import Place
 from catalogue.version_feed import Feed, feed
+from tests.pgcluster import LOADED
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -155,3 +156,27 @@ def test_turned_off_public_pages_ask_the_database(client, listening, settings):
         assert client.get(place.get_absolute_url()).status_code == 200
     assert [q for q in queries.captured_queries if "catalogue_dataversion" in q["sql"]]
     assert not version_feed.enabled(connection)
+
+
+def test_the_thread_notices_the_server_stopping_and_listens_again_once_it_is_back(pg_cluster):
+    """On a PostgreSQL server of the tests' own, stopped and started again."""
+    database = pg_cluster.create_database("version_feed", template=LOADED)
+    own = Feed(heartbeat=60)  # what it notices comes from its connection, not a timer
+    params = {"host": "127.0.0.1", "port": pg_cluster.port, "user": "postgres"}
+    own.start({**params, "dbname": database}, versioning.version_sql(connection))
+    try:
+        wait_until(lambda: own.version is not None, "the thread to connect")
+        generation = own.generation
+        pg_cluster.stop()
+        wait_until(lambda: own.version is None, "the thread to notice", seconds=1)
+        assert own.generation == generation + 1  # connections made before are checked again
+        pg_cluster.start()
+        wait_until(lambda: own.version is not None, "the thread to connect again")
+        seq = own.version[1]
+        with pg_cluster.connect(database) as conn:
+            conn.execute("UPDATE catalogue_dataversion SET seq = seq + 1, token = token + 1")
+            conn.execute("SELECT pg_notify(%s, 'test')", [version_feed.CHANNEL])
+        wait_until(lambda: own.version[1] == seq + 1, "the notification", seconds=1)
+    finally:
+        own.stop()
+        pg_cluster.ensure_running()
