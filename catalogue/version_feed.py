@@ -41,6 +41,9 @@ CHANNEL = "innovplaces_data_version"
 HEARTBEAT = 1.0
 # Seconds to wait before connecting again after a failure.
 RETRY = 0.25
+# A version the thread read longer ago than this many heartbeats is not trusted (a thread
+# stuck on a connection that hangs): pages ask the database.
+STALE_AFTER_HEARTBEATS = 3
 
 
 def enabled(connection):
@@ -72,9 +75,14 @@ class Feed:
         if connection.in_atomic_block:
             return None
         with self.lock:
-            if self.version is None or self.read_started <= self.written:
+            if not self._fresh() or self.read_started <= self.written:
                 return None
             return self.version
+
+    def _fresh(self):
+        """(Lock held.) Whether the thread is connected and read the version lately."""
+        limit = self.heartbeat * STALE_AFTER_HEARTBEATS + 1
+        return self.version is not None and time.monotonic() - self.read_started < limit
 
     def changed_here(self):
         """A change by this process has committed: what the thread read before is old."""
@@ -86,7 +94,7 @@ class Feed:
         stayed connected since: the server has not restarted under it."""
         with self.lock:
             return (
-                self.version is not None
+                self._fresh()
                 and getattr(connection, "_version_feed_generation", None) == self.generation
             )
 
@@ -136,18 +144,24 @@ class Feed:
     def _run(self, params, sql):
         import psycopg
 
-        while not self.stopping:
-            try:
-                with psycopg.connect(**params, autocommit=True) as conn:
-                    conn.execute(f"LISTEN {CHANNEL}")
-                    self._read(conn, sql)
-                    while not self.stopping:
-                        for _notify in conn.notifies(timeout=self.heartbeat, stop_after=1):
-                            pass
+        try:
+            while not self.stopping:
+                try:
+                    with psycopg.connect(**params, autocommit=True) as conn:
+                        conn.execute(f"LISTEN {CHANNEL}")
                         self._read(conn, sql)
-            except psycopg.Error as error:
-                self._lost(error)
-                time.sleep(RETRY)
+                        while not self.stopping:
+                            for _notify in conn.notifies(timeout=self.heartbeat, stop_after=1):
+                                pass
+                            self._read(conn, sql)
+                except psycopg.Error as error:
+                    self._lost(error)
+                    time.sleep(RETRY)
+        except Exception as error:  # never leave a version behind that nothing updates
+            logger.exception("Data version listener stopped")
+            self._lost(error)
+        finally:
+            self._lost(None)
 
     def _read(self, conn, sql):
         started = time.monotonic()
@@ -161,7 +175,8 @@ class Feed:
     def _lost(self, error):
         with self.lock:
             if self.version is not None:
-                logger.warning("Data version listener disconnected: %s", error)
+                if error is not None:
+                    logger.warning("Data version listener disconnected: %s", error)
                 self.generation += 1
             self.version = None
 

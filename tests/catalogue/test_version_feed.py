@@ -180,3 +180,21 @@ def test_the_thread_notices_the_server_stopping_and_listens_again_once_it_is_bac
     finally:
         own.stop()
         pg_cluster.ensure_running()
+
+
+def test_a_version_the_thread_has_not_read_lately_is_not_trusted(postgres, corpus):
+    """A thread stuck on a connection that hangs: pages ask the database again, and kept
+    connections are checked again."""
+    own = Feed(heartbeat=60)
+    try:
+        own.current(connection)
+        wait_until(lambda: own.current(connection) is not None, "the thread to connect")
+        connection.ensure_connection()
+        connection._version_feed_generation = own.generation
+        assert own.vouches_for(connection)
+        with own.lock:  # its last reading, as long ago as a stuck thread's
+            own.read_started -= own.heartbeat * version_feed.STALE_AFTER_HEARTBEATS + 2
+        assert own.current(connection) is None
+        assert not own.vouches_for(connection)
+    finally:
+        own.stop()
