@@ -334,11 +334,11 @@ class PlaceDetailView(DetailView):
             "title": conditional_escape(place.name),
             "description": conditional_escape(truncatewords(place.localized_summary, 30)),
             "alternate_links": render_to_string(
-                "includes/alternate_links.html", seo_tags.alternate_links({"request": request})
+                seo_tags.ALTERNATE_LINKS, seo_tags.alternate_links({"request": request})
             ),
             "structured_data": seo.json_ld(seo.place_data(request, place)),
             "language_switch": render_to_string(
-                "includes/language_switch.html", navigation.language_switch({"request": request})
+                navigation.LANGUAGE_SWITCH, navigation.language_switch({"request": request})
             ),
             "body": context["body"],
         }

@@ -2,9 +2,16 @@
 as a person does."""
 
 import html
+import json
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 from django import forms
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _add(data, key, value):
@@ -41,3 +48,28 @@ def page_text(response):
     content = response.content.decode()
     content = re.sub(r"<(script|style)\b.*?</\1>", " ", content, flags=re.S)
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", content)).split())
+
+
+def save_place_in_another_process(slug, **fields):
+    """Saves the place of ``slug`` with ``fields`` changed, from a Python process of its
+    own that commits and exits, as another web process would (PostgreSQL: a database two
+    processes share)."""
+    from django.db import connection
+
+    settings = connection.settings_dict
+    url = f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
+    script = (
+        "import json, sys, django; django.setup()\n"
+        "from catalogue.models import Place\n"
+        "place = Place.objects.get(slug=sys.argv[1])\n"
+        "for name, value in json.loads(sys.argv[2]).items(): setattr(place, name, value)\n"
+        "place.save()\n"
+    )
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "innovplaces.settings"}
+    subprocess.run(
+        [sys.executable, "-c", script, slug, json.dumps(fields)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=60,
+    )

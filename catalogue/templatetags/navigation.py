@@ -73,7 +73,10 @@ def site_footer():
 LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
 
 
-@register.inclusion_tag("includes/language_switch.html", takes_context=True)
+LANGUAGE_SWITCH = "includes/language_switch.html"
+
+
+@register.inclusion_tag(LANGUAGE_SWITCH, takes_context=True)
 def language_switch(context):
     """Links to the same page (query string kept) in each language, the current one
     marked: plain links, so that pages set no cookie and work without JavaScript."""

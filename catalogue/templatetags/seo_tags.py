@@ -10,7 +10,10 @@ from ..models import Territory
 register = template.Library()
 
 
-@register.inclusion_tag("includes/alternate_links.html", takes_context=True)
+ALTERNATE_LINKS = "includes/alternate_links.html"
+
+
+@register.inclusion_tag(ALTERNATE_LINKS, takes_context=True)
 def alternate_links(context):
     request = context.get("request")
     links = seo.alternate_links(request) if request is not None else None
@@ -18,11 +21,6 @@ def alternate_links(context):
         return {"canonical": None, "alternates": []}
     canonical, alternates = links
     return {"canonical": canonical, "alternates": alternates, "default": alternates[0][1]}
-
-
-@register.simple_tag(takes_context=True)
-def place_json_ld(context, place):
-    return seo.json_ld(seo.place_data(context["request"], place))
 
 
 @register.simple_tag(takes_context=True)

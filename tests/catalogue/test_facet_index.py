@@ -1,12 +1,8 @@
 """The facet index follows every change by applying the change log, and ends up exactly as
 an index built from scratch would be."""
 
-import os
 import random
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -23,8 +19,8 @@ from catalogue.models import (
     Service,
 )
 from catalogue.selection import select_places
+from tests.editing_helpers import save_place_in_another_process
 
-ROOT = Path(__file__).resolve().parents[2]
 BUILD = facet_index.build  # before any test replaces it
 
 
@@ -193,15 +189,7 @@ def test_a_change_made_by_another_process_is_seen_within_a_second():
     facet_index.get_index()
     place = Place.objects.get(slug="mecateam")
     assert place.setting != "metropole"
-    settings = connection.settings_dict
-    url = f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
-    script = (
-        "import django; django.setup()\n"
-        "from catalogue.models import Place\n"
-        "p = Place.objects.get(slug='mecateam'); p.setting = 'metropole'; p.save()\n"
-    )
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "innovplaces.settings"}
-    subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True, timeout=60)
+    save_place_in_another_process("mecateam", setting="metropole")
     committed = time.monotonic()
     index = facet_index.get_index()
     seen = time.monotonic() - committed

@@ -2,11 +2,7 @@
 LISTEN/NOTIFY) instead of asking the database, and never show what is older than what
 the process has seen."""
 
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -16,9 +12,8 @@ from markupsafe import escape
 from catalogue import version_feed, versioning
 from catalogue.models import Place
 from catalogue.version_feed import Feed, feed
+from tests.editing_helpers import save_place_in_another_process
 from tests.pgcluster import LOADED
-
-ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,21 +31,6 @@ def wait_until(condition, what, seconds=10):
     while not condition():
         assert time.monotonic() < deadline, f"still waiting for {what}"
         time.sleep(0.01)
-
-
-def edit_in_another_process(slug, name):
-    """Renames a place from a process of its own, which commits and exits."""
-    settings = connection.settings_dict
-    url = f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
-    script = (
-        "import sys, django; django.setup()\n"
-        "from catalogue.models import Place\n"
-        "p = Place.objects.get(slug=sys.argv[1]); p.name = sys.argv[2]; p.save()\n"
-    )
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "innovplaces.settings"}
-    subprocess.run(
-        [sys.executable, "-c", script, slug, name], cwd=ROOT, env=env, check=True, timeout=60
-    )
 
 
 class HealthChecks:
@@ -124,7 +104,7 @@ def test_a_change_committed_by_another_process_is_notified_at_once(postgres, cor
         own.current(connection)
         wait_until(lambda: own.current(connection) is not None, "the thread to connect")
         token, seq, _at = own.current(connection)
-        edit_in_another_process("mecateam", "Mecateam notifié")
+        save_place_in_another_process("mecateam", name="Mecateam notifié")
         committed = time.monotonic()
         wait_until(lambda: own.current(connection)[1] > seq, "the notification", seconds=1)
         seen = time.monotonic() - committed
@@ -139,7 +119,7 @@ def test_a_change_committed_by_another_process_is_notified_at_once(postgres, cor
 def test_public_pages_show_another_process_change_within_a_second(client, listening):
     place = Place.objects.get(slug="mecateam")
     assert "Mecateam vu ailleurs" not in client.get(place.get_absolute_url()).text
-    edit_in_another_process("mecateam", "Mecateam vu ailleurs")
+    save_place_in_another_process("mecateam", name="Mecateam vu ailleurs")
     committed = time.monotonic()
     wait_until(
         lambda: "Mecateam vu ailleurs" in client.get(place.get_absolute_url()).text,
