@@ -305,6 +305,7 @@ class Vocabularies:
         self.territory_rows = None  # {territory id: row}
         self.territory_codes = None  # {(kind, INSEE code): territory id}, régions, départements
         self.kind_objects = None  # [(slug, PlaceKind)] in the order of names
+        self.entries = {}  # {vocabulary model: {id: entry}}, those a place page names
         # {territory id: Territory with its parents} the directory's cards share: read,
         # never changed (catalogue.place_page.attach_cards).
         self.card_territories = {}

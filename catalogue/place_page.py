@@ -1,14 +1,14 @@
 """The place page in few queries: the place's kinds, services, sources, figures, fundings,
 lessons and case studies are read in one query, each relation as a JSON array built by
-the database (one subquery per relation, related rows such as a figure's indicator and
-source included), instead of one query per relation. Its territories, and those of the
-directory's cards with their kinds, come from memory (kept with the facet index)."""
+the database (one subquery per relation), instead of one query per relation. What they
+name from the vocabularies (kinds, services, sources, indicators, funders) and its
+territories come from memory, kept with the facet index, as do those of the directory's
+cards."""
 
 import datetime
 import functools
 import json
 from decimal import Decimal
-from itertools import islice
 
 from django.conf import settings
 from django.db import connections
@@ -39,7 +39,9 @@ from .models import (
     PUBLIC_STATUSES,
     Figure,
     Funding,
+    Indicator,
     Lesson,
+    Organisation,
     Place,
     PlaceKind,
     Service,
@@ -62,14 +64,14 @@ class JSONRows(Aggregate):
 SKIPPED = {"search_folded", "text_folded", "summary", "summary_en"}
 
 
-def _columns(model, prefix=""):
+def _columns(model):
     """(field, expression) for each column of ``model`` the page may show; decimals as
     text, so that they come back exact rather than as binary floats."""
     found = []
     for field in model._meta.concrete_fields:
-        if field.attname in SKIPPED and model is not Source:
+        if field.attname in SKIPPED:
             continue
-        expression = F(prefix + field.attname)
+        expression = F(field.attname)
         if isinstance(field, DecimalField):
             expression = Cast(expression, TextField())
         found.append((field, expression))
@@ -97,55 +99,57 @@ def _value(field, raw):
 
 class Relation:
     """One relation of the place page: the rows of ``queryset`` (correlated to the place
-    with OuterRef), each with the rows of its foreign keys ``related``."""
+    with OuterRef), each with the vocabulary entries its foreign keys ``related`` name
+    attached from memory; or, when ``ids_only``, the entries of a vocabulary the place is
+    linked to (its kinds…), read as their ids."""
 
-    def __init__(self, name, queryset, order, related=()):
-        self.name, self.queryset, self.order, self.related = name, queryset, order, related
+    def __init__(self, name, queryset, order, related=(), ids_only=False):
+        self.name, self.queryset, self.order = name, queryset, order
         self.model = queryset.model
-        self.parts = [(None, self.model, _columns(self.model))]
-        for fk in related:
-            target = self.model._meta.get_field(fk).related_model
-            self.parts.append((fk, target, _columns(target, f"{fk}__")))
-        # (fk, model, column names, fields whose JSON value needs converting or None)
-        self.readers = [
-            (
-                fk,
-                model,
-                [field.attname for field, _e in columns],
-                [None if isinstance(field, AS_IN_JSON) else field for field, _e in columns],
-            )
-            for fk, model, columns in self.parts
+        self.ids_only = ids_only
+        # (attribute, vocabulary model, column of its id)
+        self.related = [
+            (fk, field.related_model, field.attname)
+            for fk in related
+            for field in [self.model._meta.get_field(fk)]
         ]
+        columns = [] if ids_only else _columns(self.model)
+        self.columns = [expression for _field, expression in columns]
+        self.names = [field.attname for field, _e in columns]
+        # The fields whose JSON value needs converting (None: taken as it comes).
+        self.fields = [None if isinstance(field, AS_IN_JSON) else field for field, _e in columns]
 
     def expression(self):
-        columns = [expression for _fk, _model, cols in self.parts for _f, expression in cols]
+        rows = F("pk") if self.ids_only else JSONArray(*self.columns)
         return Coalesce(
             Subquery(
                 self.queryset.order_by()
                 .annotate(_group=Value(1))
                 .values("_group")
-                .annotate(rows=JSONRows(JSONArray(*columns)))
+                .annotate(rows=JSONRows(rows))
                 .values("rows")
             ),
             Value([], output_field=JSONField()),
         )
 
-    def instances(self, rows, using):
-        found = []
-        for row in rows:
-            values = iter(row)
-            objects = []
-            for fk, model, names, fields in self.readers:
+    def instances(self, rows, using, entries):
+        """The relation's objects from its JSON ``rows``; ``entries(model, ids)`` gives the
+        vocabulary entries of those ids ({id: object})."""
+        if self.ids_only:
+            found = list(entries(self.model, rows).values())
+        else:
+            found = []
+            model, names, fields = self.model, self.names, self.fields
+            for row in rows:
                 data = [
                     value if field is None else _value(field, value)
-                    for field, value in zip(fields, islice(values, len(names)), strict=True)
+                    for field, value in zip(fields, row, strict=True)
                 ]
-                obj = model.from_db(using, names, data)
-                objects.append((fk, obj))
-            main = objects[0][1]
-            for fk, obj in objects[1:]:
-                main._state.fields_cache[fk] = obj if obj.pk is not None else None
-            found.append(main)
+                found.append(model.from_db(using, names, data))
+            for attribute, vocabulary, column in self.related:
+                known = entries(vocabulary, {getattr(obj, column) for obj in found})
+                for obj in found:
+                    obj._state.fields_cache[attribute] = known.get(getattr(obj, column))
         high = connections[using or "default"].vendor == "postgresql"
         found.sort(key=lambda obj: self.order(obj, high))
         return found
@@ -166,9 +170,24 @@ def relations():
     case_study = Place._meta.get_field("case_studies").related_model
     place = OuterRef("pk")
     return [
-        Relation("kinds", PlaceKind.objects.filter(places=place), lambda o, high: (o.name, o.pk)),
-        Relation("services", Service.objects.filter(places=place), lambda o, high: (o.name, o.pk)),
-        Relation("sources", Source.objects.filter(places=place), lambda o, high: (o.slug, o.pk)),
+        Relation(
+            "kinds",
+            PlaceKind.objects.filter(places=place),
+            lambda o, high: (o.name, o.pk),
+            ids_only=True,
+        ),
+        Relation(
+            "services",
+            Service.objects.filter(places=place),
+            lambda o, high: (o.name, o.pk),
+            ids_only=True,
+        ),
+        Relation(
+            "sources",
+            Source.objects.filter(places=place),
+            lambda o, high: (o.slug, o.pk),
+            ids_only=True,
+        ),
         Relation(
             "figures",
             Figure.objects.filter(place=place),
@@ -271,8 +290,9 @@ def place_for_page(slug, using="default"):
     # When the place or one of its children last changed (catalogue.editing).
     place.last_modified = _value(DateTimeField(), last_change)
     cache = place.__dict__.setdefault("_prefetched_objects_cache", {})
+    entries = _entries(get_index(), using)
     for relation, found in zip(relations(), rows, strict=True):
-        objects = relation.instances(_decoded(found), using)
+        objects = relation.instances(_decoded(found), using, entries)
         for obj in objects:
             if "place_id" in obj.__dict__:  # a figure, a funding, a lesson: its place
                 obj._state.fields_cache["place"] = place
@@ -282,6 +302,42 @@ def place_for_page(slug, using="default"):
         queryset._prefetch_done = True
         cache[relation.name] = queryset
     return place
+
+
+# The vocabularies whose entries a place page names: few rows, each named by many places.
+# Any change to one is logged as a change to everything (catalogue.signals), which
+# rebuilds the facet index's vocabularies and drops these with them.
+PAGE_VOCABULARIES = (PlaceKind, Service, Source, Indicator, Organisation)
+
+
+def vocabulary_entries(index, model):
+    """{id: entry} of every row of ``model``, one of PAGE_VOCABULARIES, read once and kept
+    with the index's vocabularies. Shared by the pages: read them, never change them."""
+    kept = index.vocabularies.entries
+    found = kept.get(model)
+    if found is None:
+        found = kept[model] = {entry.pk: entry for entry in model._base_manager.all()}
+    return found
+
+
+def _entries(index, using):
+    """``entries(model, ids)`` → {id: entry}, for `Relation.instances`: from memory; an
+    entry memory lacks (added since, in a transaction not committed yet) is read from the
+    database, and not kept."""
+
+    def entries(model, ids):
+        kept = vocabulary_entries(index, model)
+        found, missing = {}, []
+        for pk in ids:
+            if pk in kept:
+                found[pk] = kept[pk]
+            elif pk is not None:
+                missing.append(pk)
+        if missing:
+            found.update(model._base_manager.using(using).in_bulk(missing))
+        return found
+
+    return entries
 
 
 # ------------------------------------------------------------ a page of places
@@ -430,12 +486,10 @@ def kinds_in_memory(index):
     vocabularies = index.vocabularies
     kinds = vocabularies.kind_objects
     if kinds is None:
-        kinds = [
-            (slug, PlaceKind.from_db(None, ["id", "slug", "name", "name_en"], (pk, slug, *row)))
-            for pk, (slug, *row) in vocabularies.kind.items()
-        ]
-        kinds.sort(key=lambda pair: (pair[1].name, pair[1].pk))
-        vocabularies.kind_objects = kinds
+        entries = sorted(
+            vocabulary_entries(index, PlaceKind).values(), key=lambda kind: (kind.name, kind.pk)
+        )
+        kinds = vocabularies.kind_objects = [(kind.slug, kind) for kind in entries]
     return kinds
 
 

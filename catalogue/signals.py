@@ -7,6 +7,7 @@ from .headlines import refresh_headlines
 from .models import (
     Figure,
     Funding,
+    Indicator,
     Lesson,
     Organisation,
     Place,
@@ -28,7 +29,9 @@ def figure_changed(sender, instance, **kwargs):
 
 # Every change to what the site shows is recorded (catalogue.versioning), in the writer's
 # transaction: what the facet index holds of the places it touched, or everything.
-FACET_VOCABULARIES = (Organisation, PlaceKind, Service, Source, Territory)
+# Vocabularies: what the facet index or the place page keeps of them in memory is read
+# again after any change to one (catalogue.place_page.PAGE_VOCABULARIES).
+FACET_VOCABULARIES = (Indicator, Organisation, PlaceKind, Service, Source, Territory)
 NOT_CONTENT = {
     "DataVersion",
     "DataChange",

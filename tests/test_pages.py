@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from casestudies.models import CaseStudy, ComparisonTable
-from catalogue.models import Place, Source, Territory
+from catalogue.models import Figure, Funding, Place, Source, Territory
 
 
 def count_queries(client, url):
@@ -140,6 +140,52 @@ def test_a_renamed_territory_shows_at_once_on_the_pages_of_its_places(client, co
     place.region.save()
     html = client.get(url).content.decode()
     assert "Crest-sur-Drôme" in html and "Rhône-Alpes-Auvergne" in html
+
+
+def test_renamed_vocabulary_entries_show_at_once_on_the_pages_of_their_places(client, corpus):
+    # The place page names its kinds, services, sources, indicators and funders from
+    # memory (catalogue.place_page.PAGE_VOCABULARIES): a change to one must show at once.
+    funding = (
+        Funding.objects.select_related("place", "organisation", "source")
+        .filter(place__editorial_status="published", place__figures__isnull=False)
+        .filter(place__services__isnull=False)
+        .first()
+    )
+    place = funding.place
+    figure = place.figures.select_related("indicator").first()
+    renamed = [
+        (place.kinds.first(), "name", "Genre renommé"),
+        (place.services.first(), "name", "Service renommé"),
+        (funding.organisation, "name", "Financeur renommé"),
+        (figure.indicator, "name", "Indicateur renommé"),
+        (funding.source, "short_title", "Document renommé"),
+    ]
+    url = place.get_absolute_url()
+    html = client.get(url).content.decode()
+    for entry, field, name in renamed:
+        assert escape(str(getattr(entry, field))) in html, entry
+        assert name not in html
+    for entry, field, name in renamed:
+        setattr(entry, field, name)
+        entry.save()
+        assert name in client.get(url).content.decode(), entry
+
+
+def test_an_entry_added_since_memory_was_read_comes_from_the_database(
+    client, make_place, make_figure
+):
+    # A page may be drawn for a data version older than the rows it reads (a change this
+    # process has not heard of yet): a source memory does not hold is read, not dropped.
+    place = make_place()
+    figure = make_figure(place)
+    url = place.get_absolute_url()
+    client.get(url)
+    # Saved without signals: the data version, and so what memory holds, stays as it was.
+    [new] = Source.objects.bulk_create([Source(slug="arrive-depuis", title="Arrivé depuis")])
+    Figure.objects.filter(pk=figure.pk).update(source=new)
+    cache.clear()
+    html = client.get(url).content.decode()
+    assert "Arrivé depuis" in html and new.get_absolute_url() in html
 
 
 def test_similar_places_share_kinds_and_setting(client, corpus):
