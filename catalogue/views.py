@@ -8,7 +8,6 @@ from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.defaultfilters import truncatewords
-from django.template.loader import render_to_string
 from django.utils.html import conditional_escape
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
@@ -333,13 +332,9 @@ class PlaceDetailView(DetailView):
         return {
             "title": conditional_escape(place.name),
             "description": conditional_escape(truncatewords(place.localized_summary, 30)),
-            "alternate_links": render_to_string(
-                seo_tags.ALTERNATE_LINKS, seo_tags.alternate_links({"request": request})
-            ),
+            "alternate_links": seo_tags.alternate_links({"request": request}),
             "structured_data": seo.json_ld(seo.place_data(request, place)),
-            "language_switch": render_to_string(
-                navigation.LANGUAGE_SWITCH, navigation.language_switch({"request": request})
-            ),
+            "language_switch": navigation.language_switch({"request": request}),
             "body": context["body"],
         }
 

@@ -73,14 +73,21 @@ def site_footer():
 LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
 
 
+# Drawn by Jinja2 (catalogue/jinja.py), as every page has it.
 LANGUAGE_SWITCH = "includes/language_switch.html"
 
 
-@register.inclusion_tag(LANGUAGE_SWITCH, takes_context=True)
+@register.simple_tag(takes_context=True)
 def language_switch(context):
     """Links to the same page (query string kept) in each language, the current one
     marked: plain links, so that pages set no cookie and work without JavaScript."""
-    request = context.get("request")
+    from catalogue import jinja  # here: it imports the map, which imports the views
+
+    return jinja.render(LANGUAGE_SWITCH, {"links": language_links(context.get("request"))})
+
+
+def language_links(request):
+    """[{code, name, url, current}] of the language switch."""
     current = translation.get_language()
     full_path = request.get_full_path()
     path, mark, query = full_path.partition("?")
@@ -99,4 +106,4 @@ def language_switch(context):
                 "current": code == current,
             }
         )
-    return {"links": links}
+    return links

@@ -10,17 +10,24 @@ from ..models import Territory
 register = template.Library()
 
 
+# Drawn by Jinja2 (catalogue/jinja.py), as every page has them.
 ALTERNATE_LINKS = "includes/alternate_links.html"
 
 
-@register.inclusion_tag(ALTERNATE_LINKS, takes_context=True)
+@register.simple_tag(takes_context=True)
 def alternate_links(context):
+    """The page's canonical URL and its URL in each language, as <link> elements."""
+    from catalogue import jinja  # here: it imports the map, which imports the views
+
     request = context.get("request")
     links = seo.alternate_links(request) if request is not None else None
     if links is None:
-        return {"canonical": None, "alternates": []}
+        return ""
     canonical, alternates = links
-    return {"canonical": canonical, "alternates": alternates, "default": alternates[0][1]}
+    return jinja.render(
+        ALTERNATE_LINKS,
+        {"canonical": canonical, "alternates": alternates, "default": alternates[0][1]},
+    )
 
 
 @register.simple_tag(takes_context=True)
