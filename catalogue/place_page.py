@@ -8,6 +8,7 @@ cards."""
 import datetime
 import functools
 import json
+import re
 from decimal import Decimal
 
 from django.conf import settings
@@ -20,6 +21,7 @@ from django.db.models import (
     DecimalField,
     F,
     ForeignKey,
+    Func,
     IntegerField,
     JSONField,
     OuterRef,
@@ -29,7 +31,7 @@ from django.db.models import (
     prefetch_related_objects,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast, Coalesce, JSONArray
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from . import prepared
@@ -58,6 +60,18 @@ class JSONRows(Aggregate):
 
     def as_postgresql(self, compiler, connection, **extra_context):
         return super().as_sql(compiler, connection, function="JSONB_AGG", **extra_context)
+
+
+class JSONRow(Func):
+    """The columns of a row as one JSON array. Unlike Django's JSONArray, without a cast
+    around each column on PostgreSQL (needed for parameters, not for columns): the place
+    page's statement stays short enough for psycopg to keep its parsed form."""
+
+    function = "JSON_ARRAY"
+    output_field = JSONField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, function="JSONB_BUILD_ARRAY", **extra_context)
 
 
 # Columns the page never shows: long texts kept for search.
@@ -100,27 +114,28 @@ def _value(field, raw):
 class Relation:
     """One relation of the place page: the rows of ``queryset`` (correlated to the place
     with OuterRef), each with the vocabulary entries its foreign keys ``related`` name
-    attached from memory; or, when ``ids_only``, the entries of a vocabulary the place is
-    linked to (its kinds…), read as their ids."""
+    attached from memory. Or, with ``vocabulary`` (model, column), the entries of a
+    vocabulary the place is linked to (its kinds…): ``queryset`` then gives the rows of
+    the link table, and their ``column`` is read."""
 
-    def __init__(self, name, queryset, order, related=(), ids_only=False):
+    def __init__(self, name, queryset, order, related=(), vocabulary=None):
         self.name, self.queryset, self.order = name, queryset, order
-        self.model = queryset.model
-        self.ids_only = ids_only
+        self.vocabulary = vocabulary
+        self.model = queryset.model if vocabulary is None else vocabulary[0]
         # (attribute, vocabulary model, column of its id)
         self.related = [
             (fk, field.related_model, field.attname)
             for fk in related
             for field in [self.model._meta.get_field(fk)]
         ]
-        columns = [] if ids_only else _columns(self.model)
+        columns = [] if vocabulary else _columns(self.model)
         self.columns = [expression for _field, expression in columns]
         self.names = [field.attname for field, _e in columns]
         # The fields whose JSON value needs converting (None: taken as it comes).
         self.fields = [None if isinstance(field, AS_IN_JSON) else field for field, _e in columns]
 
     def expression(self):
-        rows = F("pk") if self.ids_only else JSONArray(*self.columns)
+        rows = F(self.vocabulary[1]) if self.vocabulary else JSONRow(*self.columns)
         return Coalesce(
             Subquery(
                 self.queryset.order_by()
@@ -135,7 +150,7 @@ class Relation:
     def instances(self, rows, using, entries):
         """The relation's objects from its JSON ``rows``; ``entries(model, ids)`` gives the
         vocabulary entries of those ids ({id: object})."""
-        if self.ids_only:
+        if self.vocabulary:
             found = list(entries(self.model, rows).values())
         else:
             found = []
@@ -172,21 +187,21 @@ def relations():
     return [
         Relation(
             "kinds",
-            PlaceKind.objects.filter(places=place),
+            Place.kinds.through.objects.filter(place=place),
             lambda o, high: (o.name, o.pk),
-            ids_only=True,
+            vocabulary=(PlaceKind, "placekind_id"),
         ),
         Relation(
             "services",
-            Service.objects.filter(places=place),
+            Place.services.through.objects.filter(place=place),
             lambda o, high: (o.name, o.pk),
-            ids_only=True,
+            vocabulary=(Service, "service_id"),
         ),
         Relation(
             "sources",
-            Source.objects.filter(places=place),
+            Place.sources.through.objects.filter(place=place),
             lambda o, high: (o.slug, o.pk),
-            ids_only=True,
+            vocabulary=(Source, "source_id"),
         ),
         Relation(
             "figures",
@@ -222,6 +237,9 @@ _statements = {}
 PLACE_FIELDS = [field.attname for field in Place._meta.concrete_fields]
 
 
+REDUNDANT_ALIAS = re.compile(r'(\."(\w+)") AS "\2"')
+
+
 class Statement:
     """A query compiled once per process, then run with one parameter changed (the one
     given as ``marker``): building and compiling the place page's eleven subqueries, or
@@ -229,7 +247,10 @@ class Statement:
 
     def __init__(self, queryset, connection, marker):
         self.compiler = queryset.query.get_compiler(connection=connection)
-        self.sql, params = self.compiler.as_sql()
+        sql, params = self.compiler.as_sql()
+        # `"table"."name" AS "name"` names a column as it is named already: shorter
+        # without (psycopg keeps the parsed form of statements up to 4 kB only).
+        self.sql = REDUNDANT_ALIAS.sub(r"\1", sql)
         self.params = list(params)
         [self.position] = [i for i, value in enumerate(self.params) if value is marker]
         # What the ORM does to each column it reads (JSON decoded, SQLite's numbers…).
