@@ -126,8 +126,11 @@ class CaseStudy(NaturalKeyMixin, Versioned, models.Model):
     def __str__(self):
         return self.title
 
+    # The route of its page (catalogue.links).
+    page_route = "casestudies:case-detail"
+
     def get_absolute_url(self):
-        return slug_url("casestudies:case-detail", self.slug)
+        return slug_url(self.page_route, self.slug)
 
     @property
     def localized_summary(self):
@@ -213,8 +216,11 @@ class ComparisonTable(NaturalKeyMixin, Versioned, models.Model):
     def __str__(self):
         return self.title
 
+    # The route of its page (catalogue.links).
+    page_route = "casestudies:table-detail"
+
     def get_absolute_url(self):
-        return slug_url("casestudies:table-detail", self.slug)
+        return slug_url(self.page_route, self.slug)
 
 
 class ComparisonRow(models.Model):

@@ -25,7 +25,7 @@ from django.utils.timezone import template_localtime
 from django.utils.translation import get_language, gettext, ngettext
 from jinja2 import Environment
 
-from .links import route_url
+from .links import Linker, route_url
 from .maps import small_map
 from .templatetags.catalogue_tags import (
     amount,
@@ -79,8 +79,15 @@ def _forget_translations(setting, **kwargs):
 
 def render(template_name, context):
     """The template ``template_name`` drawn with ``context`` in the active language, as
-    safe HTML to put in a Django template."""
-    context = {**context, "_": translator(get_language())}
+    safe HTML to put in a Django template. Its ``url(viewname)`` and ``link(record)``
+    (a record's page) read what links depend on once (catalogue.links.Linker)."""
+    linker = Linker()
+    context = {
+        **context,
+        "_": translator(get_language()),
+        "url": linker.url,
+        "link": linker.link,
+    }
     return mark_safe(engines["jinja2"].get_template(template_name).render(context))
 
 

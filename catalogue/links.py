@@ -19,11 +19,29 @@ def route_url(viewname):
     return _reversed(viewname, (), *_keys())
 
 
-def slug_url(viewname, slug):
+def slug_url(viewname, slug, keys=None):
     """``reverse(viewname, args=[slug])`` for a route whose one argument is a slug."""
     if not isinstance(slug, str) or not SLUG.fullmatch(slug):
         return reverse(viewname, args=[slug])  # as Django says it (an error, usually)
-    return _reversed(viewname, (PLACEHOLDER,), *_keys()).replace(PLACEHOLDER, slug)
+    return _reversed(viewname, (PLACEHOLDER,), *(keys or _keys())).replace(PLACEHOLDER, slug)
+
+
+class Linker:
+    """Links for a template drawn in one go, in one language: what they depend on besides
+    the route (`_keys`: three context-local reads, 12 µs) is read once, not per link.
+    ``link(record)`` is ``record.get_absolute_url()`` for a record with a ``page_route``
+    (a place, a territory, a source, a case study…); ``url(viewname)`` is
+    ``route_url(viewname)``. Make one per drawing: a later one may be in another
+    language."""
+
+    def __init__(self):
+        self.keys = _keys()
+
+    def link(self, record):
+        return slug_url(record.page_route, record.slug, self.keys)
+
+    def url(self, viewname):
+        return _reversed(viewname, (), *self.keys)
 
 
 def _keys():

@@ -142,8 +142,11 @@ class Source(NaturalKeyMixin, Versioned, models.Model):
     def __str__(self):
         return self.short_title or self.title
 
+    # The route of its page (catalogue.links).
+    page_route = "catalogue:source-detail"
+
     def get_absolute_url(self):
-        return slug_url("catalogue:source-detail", self.slug)
+        return slug_url(self.page_route, self.slug)
 
     def clean(self):
         # What a reader needs to trust a fact that comes from no document: who said it and
@@ -261,8 +264,11 @@ class Territory(NaturalKeyMixin, Versioned, models.Model):
         self.departement, self.region = self.compute_ancestors()
         super().save(*args, **kwargs)
 
+    # The route of its page (catalogue.links).
+    page_route = "catalogue:territory-detail"
+
     def get_absolute_url(self):
-        return slug_url("catalogue:territory-detail", self.slug)
+        return slug_url(self.page_route, self.slug)
 
     def clean(self):
         if self.parent_id is None:
@@ -672,8 +678,11 @@ class Place(NaturalKeyMixin, Versioned, models.Model):
             self.departement_id = self.region_id = None
         super().save(*args, **kwargs)
 
+    # The route of its page (catalogue.links).
+    page_route = "catalogue:place-detail"
+
     def get_absolute_url(self):
-        return slug_url("catalogue:place-detail", self.slug)
+        return slug_url(self.page_route, self.slug)
 
     def clean(self):
         errors = validation.field_errors(

@@ -19,8 +19,9 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 
-from catalogue.links import route_url, slug_url
-from catalogue.models import Place
+from casestudies.models import CaseStudy, ComparisonTable
+from catalogue.links import Linker, route_url, slug_url
+from catalogue.models import Place, Source, Territory
 from catalogue.seo import page_url, translated_url
 
 VALUES = [
@@ -116,6 +117,32 @@ def test_a_record_link_is_the_one_reverse_gives(viewname, language):
     finally:
         clear_script_prefix()
         set_script_prefix("/")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_a_template_drawn_in_one_go_links_records_as_their_own_urls_do(corpus, language):
+    records = [
+        Place.objects.published().first(),
+        Territory.objects.filter(kind=Territory.Kind.REGION).first(),
+        Source.objects.first(),
+        CaseStudy.objects.published().first(),
+        ComparisonTable.objects.first(),
+    ]
+    with translation.override(language):
+        linker = Linker()
+        for record in records:
+            assert (
+                linker.link(record)
+                == record.get_absolute_url()
+                == reverse(record.page_route, args=[record.slug])
+            )
+        assert linker.url("catalogue:proposal") == reverse("catalogue:proposal")
+    # Made in one language, it keeps it: each drawing makes its own.
+    other = "en" if language == "fr" else "fr"
+    with translation.override(other):
+        assert linker.link(records[0]) != records[0].get_absolute_url()
+        assert Linker().link(records[0]) == records[0].get_absolute_url()
 
 
 @pytest.mark.parametrize("slug", ["", "deux mots", "lieu/autre"])
