@@ -33,9 +33,11 @@ urlpatterns = [
 ]
 urlpatterns += i18n_patterns(
     path("", views.home, name="home"),
-    path("admin/", admin.site.urls),
-    path("", include("casestudies.urls")),
+    # The catalogue first: its place page is the page most visitors land on. The two
+    # apps' paths never overlap, so their order only changes how soon one is found.
     path("", include("catalogue.urls")),
+    path("", include("casestudies.urls")),
+    path("admin/", admin.site.urls),
     prefix_default_language=False,
 )
 # Uploaded files (settings.SERVE_MEDIA decides at request time whether Django answers).
