@@ -18,6 +18,7 @@ from django.dispatch import receiver
 from django.template import engines
 from django.template.defaultfilters import date as date_filter
 from django.template.loader import get_template
+from django.templatetags.l10n import unlocalize
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
@@ -25,6 +26,7 @@ from django.utils.timezone import template_localtime
 from django.utils.translation import get_language, gettext, ngettext
 from jinja2 import Environment
 
+from . import shell
 from .links import Linker, route_url
 from .maps import small_map
 from .templatetags.catalogue_tags import (
@@ -116,11 +118,27 @@ def editorial_banner(status, kind, place_status=""):
     )
 
 
+SMALL_MAP = "catalogue/map_small.html"
+
+
 def place_map(place):
     """Where the place is: its own point, or its commune's centre (Django's template,
     shared with the territory pages). Reads the place's territory chain
-    (catalogue.place_page.attach_territories)."""
-    return get_template("catalogue/map_small.html").render(small_map(place=place))
+    (catalogue.place_page.attach_territories). Drawn once per language and kind of point
+    (catalogue.shell.filled), then filled in with the place's point and name."""
+    context = small_map(place=place)
+    if context["latitude"] is None:
+        return get_template(SMALL_MAP).render(context)
+    parts = {
+        name: conditional_escape(unlocalize(context.pop(name)))
+        for name in ("latitude", "longitude")
+    }
+    parts["label"] = conditional_escape(context.pop("label"))
+    key = tuple(
+        (name, tuple(value.items()) if isinstance(value, dict) else value)
+        for name, value in sorted(context.items())
+    )
+    return shell.filled(SMALL_MAP, parts, context, key)
 
 
 def django_date(value, format_name=None):

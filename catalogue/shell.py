@@ -40,11 +40,24 @@ def draw(request, template_name, parts, context=None):
         # `response.context` holds what the page was drawn from on this path too.
         template = get_template(template_name).template
         template_rendered.send(sender=template, template=template, context=Context(context))
+    return _filled(template_name, parts, {}, (), request)
+
+
+def filled(template_name, parts, context, key):
+    """A fragment (no request) drawn as `draw` draws a page: ``template_name`` with
+    ``context`` and ``parts`` ({name: safe HTML}), where ``context`` is the same for every
+    fragment of the same ``key`` (hashable). Drawn once per template, key, part names,
+    language and URL prefix with markers in place of the parts, then filled in. Safe
+    HTML, as a template's."""
+    return mark_safe(_filled(template_name, parts, context, key))
+
+
+def _filled(template_name, parts, context, key, request=None):
     names = tuple(parts)
-    key = (template_name, names, translation.get_language(), get_script_prefix())
+    key = (template_name, key, names, translation.get_language(), get_script_prefix())
     pieces = _kept.get(key)
     if pieces is None:
-        pieces = _pieces(request, template_name, names)
+        pieces = _pieces(request, template_name, names, context)
         with _lock:
             _kept[key] = pieces
     drawn = [pieces[0]]
@@ -54,10 +67,10 @@ def draw(request, template_name, parts, context=None):
     return "".join(drawn)
 
 
-def _pieces(request, template_name, names):
+def _pieces(request, template_name, names, context):
     """[text, (name, text), (name, text)…]: the template drawn with markers, cut at them."""
     marked = {name: mark_safe(f"{SEPARATOR}{n}{SEPARATOR}") for n, name in enumerate(names)}
-    cut = render_to_string(template_name, marked, request).split(SEPARATOR)
+    cut = render_to_string(template_name, {**context, **marked}, request).split(SEPARATOR)
     # text, number, text, number, …, text
     pieces = [cut[0]]
     for number, text in zip(cut[1::2], cut[2::2], strict=True):

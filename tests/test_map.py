@@ -6,10 +6,16 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.template.loader import get_template
 from django.urls import reverse
+from django.utils import translation
 from django.utils.html import escape
+from django.utils.safestring import SafeString
 
+from catalogue.jinja import SMALL_MAP, place_map
+from catalogue.maps import small_map
 from catalogue.models import Place, Territory
+from catalogue.place_page import attach_territories
 
 # Query strings the directory understands, each selecting a different set of places.
 QUERIES = [
@@ -250,6 +256,23 @@ def test_place_page_shows_a_small_map_at_its_point(client, corpus, located):
     assert 'data-lat="44.52500"' in text and 'data-precise="0"' in text
     text = client.get(located["nowhere"].get_absolute_url()).content.decode()
     assert "data-map=" not in text
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_the_small_map_filled_in_is_the_map_its_template_draws(corpus, located, language):
+    # The place page's small map is drawn once per language and kind of point, then
+    # filled in with each place's (catalogue/jinja.py): the same HTML as drawn whole.
+    located["own"].name = 'Atelier « L\'Envol » <b>&</b> "cité"'
+    places = [*located.values(), *Place.objects.published()]
+    with translation.override(language):
+        for place in places:
+            attach_territories(place)
+            whole = get_template(SMALL_MAP).render(small_map(place=place))
+            filled = place_map(place)
+            assert filled == whole and isinstance(filled, SafeString), place.slug
+    drawn = place_map(located["own"])
+    assert escape(located["own"].name) in drawn and 'data-precise="1"' in drawn
+    assert 'data-lat="44.52500"' in place_map(located["commune"])
 
 
 def test_territory_page_shows_a_map_of_its_places(client, corpus, located):
