@@ -26,6 +26,23 @@ def slug_url(viewname, slug, keys=None):
     return _reversed(viewname, (PLACEHOLDER,), *(keys or _keys())).replace(PLACEHOLDER, slug)
 
 
+def slug_url_in(language, viewname, slug):
+    """`slug_url` with the language ``language`` active: a page's URL in each language
+    (its language links, its alternate links), without activating the language each
+    time (about 20 µs) once its route is known."""
+    if not isinstance(slug, str) or not SLUG.fullmatch(slug):
+        with translation.override(language):
+            return reverse(viewname, args=[slug])
+    urlconf = get_urlconf() or settings.ROOT_URLCONF
+    return _reversed_in(language, viewname, get_script_prefix(), urlconf).replace(PLACEHOLDER, slug)
+
+
+@functools.lru_cache(maxsize=256)
+def _reversed_in(language, viewname, _prefix, _urlconf):
+    with translation.override(language):
+        return reverse(viewname, args=(PLACEHOLDER,))
+
+
 class Linker:
     """Links for a template drawn in one go, in one language: what they depend on besides
     the route (`_keys`: three context-local reads, 12 µs) is read once, not per link.

@@ -13,7 +13,7 @@ from django.utils import translation
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
-from .links import slug_url
+from .links import slug_url_in
 from .models import PUBLIC_STATUSES, Place, Territory
 
 SITE_NAME = "innovplaces"
@@ -255,8 +255,7 @@ def page_url(request, code, path=None):
     page is a record's (a place, a territory…: one slug), whose route the request matched."""
     match = getattr(request, "resolver_match", None)
     if match is not None and not match.args and list(match.kwargs) == ["slug"]:
-        with translation.override(code):
-            return slug_url(match.view_name, match.kwargs["slug"])
+        return slug_url_in(code, match.view_name, match.kwargs["slug"])
     return translated_url(request.path if path is None else path, code)
 
 

@@ -20,7 +20,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 
 from casestudies.models import CaseStudy, ComparisonTable
-from catalogue.links import Linker, route_url, slug_url
+from catalogue.links import Linker, route_url, slug_url, slug_url_in
 from catalogue.models import Place, Source, Territory
 from catalogue.seo import page_url, translated_url
 
@@ -108,12 +108,18 @@ def test_a_record_link_is_the_one_reverse_gives(viewname, language):
         for slug in ("fab-lab-crest", "a", "l_atelier-2"):
             assert slug_url(viewname, slug) == reverse(viewname, args=[slug])
         assert route_url("catalogue:place-list") == reverse("catalogue:place-list")
+        # In another language than the active one, as `translation.override` gives it.
+        for other in ("fr", "en"):
+            with translation.override(other):
+                expected = reverse(viewname, args=["fab-lab-crest"])
+            assert slug_url_in(other, viewname, "fab-lab-crest") == expected
     set_script_prefix("/annuaire/")
     try:
         with translation.override(language):
             assert slug_url(viewname, "fab-lab-crest") == reverse(viewname, args=["fab-lab-crest"])
             assert slug_url(viewname, "fab-lab-crest").startswith("/annuaire/")
             assert route_url("catalogue:place-list").startswith("/annuaire/")
+            assert slug_url_in("en", viewname, "a").startswith("/annuaire/en/")
     finally:
         clear_script_prefix()
         set_script_prefix("/")
