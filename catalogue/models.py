@@ -702,6 +702,13 @@ class Place(NaturalKeyMixin, Versioned, models.Model):
         """From the place's territory up to its région; follows `territory__parent…`."""
         return self.territory.ancestors() if self.territory_id else []
 
+    def prefetched(self, name):
+        """``getattr(self, name).all()``, the rows of the relation ``name``, without making
+        its manager (10-30 µs each time) when they were read with the place (prefetched,
+        as catalogue.place_page reads them)."""
+        found = getattr(self, "_prefetched_objects_cache", {}).get(name)
+        return getattr(self, name).all() if found is None else found
+
     def similar(self, limit=5):
         """Published places sharing kinds, setting and services with this one, best first.
 
@@ -715,7 +722,7 @@ class Place(NaturalKeyMixin, Versioned, models.Model):
         from .facet_index import get_index, has_bit
 
         index = get_index()
-        kind_masks = [index.masks["kind"].get(kind.slug, 0) for kind in self.kinds.all()]
+        kind_masks = [index.masks["kind"].get(kind.slug, 0) for kind in self.prefetched("kinds")]
         if not kind_masks:
             return []
         others = index.all
@@ -743,7 +750,7 @@ class Place(NaturalKeyMixin, Versioned, models.Model):
         # for ties): only the places shown are read, with what the page shows of them.
         # Bits tested in byte copies of the sets (shifting a set copies it), kept with the
         # index.
-        service_masks = [index.byte_mask("service", s.slug) for s in self.services.all()]
+        service_masks = [index.byte_mask("service", s.slug) for s in self.prefetched("services")]
         setting = index.byte_mask("setting", self.setting) if self.setting else b""
         region = index.byte_mask("region", self.region.insee_code) if self.region else b""
         scored = []

@@ -313,11 +313,11 @@ class PlaceDetailView(DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         place = self.object
-        figures = list(place.figures.all())
+        figures = list(place.prefetched("figures"))
         context["headline_figures"] = [f for f in figures if f.headline]
         context["other_figures"] = [f for f in figures if not f.headline]
         lessons_by_kind = {}
-        for lesson in place.lessons.all():
+        for lesson in place.prefetched("lessons"):
             lessons_by_kind.setdefault(lesson.get_kind_display(), []).append(lesson)
         context["lessons_by_kind"] = lessons_by_kind
         context["similar_places"] = place.similar()
