@@ -145,12 +145,13 @@ def place_data(request, place):
     """schema.org for a place page: a Place (address, geo) that is also an Organization
     (founding date, website). Reads the place's territory chain and region (fetched by
     the page's queryset)."""
+    url = absolute(request, place.get_absolute_url())
     data = {
         "@context": "https://schema.org",
         "@type": ["Place", "Organization"],
-        "@id": absolute(request, place.get_absolute_url()),
+        "@id": url,
         "name": place.name,
-        "url": absolute(request, place.get_absolute_url()),
+        "url": url,
     }
     if place.aliases:
         data["alternateName"] = list(place.aliases)
