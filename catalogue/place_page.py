@@ -507,10 +507,13 @@ def kinds_in_memory(index):
     vocabularies = index.vocabularies
     kinds = vocabularies.kind_objects
     if kinds is None:
-        entries = sorted(
-            vocabulary_entries(index, PlaceKind).values(), key=lambda kind: (kind.name, kind.pk)
-        )
-        kinds = vocabularies.kind_objects = [(kind.slug, kind) for kind in entries]
+        # From what the index read already (no query): a card shows a kind's names only.
+        kinds = [
+            (slug, PlaceKind.from_db(None, ["id", "slug", "name", "name_en"], (pk, slug, *row)))
+            for pk, (slug, *row) in vocabularies.kind.items()
+        ]
+        kinds.sort(key=lambda pair: (pair[1].name, pair[1].pk))
+        vocabularies.kind_objects = kinds
     return kinds
 
 
