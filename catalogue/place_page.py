@@ -180,29 +180,28 @@ def _desc(value, nulls_high):
     return ((value is None) != nulls_high, -(value or 0))
 
 
+def _linked(name, order):
+    """The relation of a vocabulary the place is linked to (its many-to-many ``name``):
+    the ids its link table holds."""
+    field = Place._meta.get_field(name)
+    through = field.remote_field.through
+    column = through._meta.get_field(field.m2m_reverse_field_name()).attname
+    return Relation(
+        name,
+        through.objects.filter(**{field.m2m_field_name(): OuterRef("pk")}),
+        order,
+        vocabulary=(field.related_model, column),
+    )
+
+
 @functools.cache
 def relations():
     case_study = Place._meta.get_field("case_studies").related_model
     place = OuterRef("pk")
     return [
-        Relation(
-            "kinds",
-            Place.kinds.through.objects.filter(place=place),
-            lambda o, high: (o.name, o.pk),
-            vocabulary=(PlaceKind, "placekind_id"),
-        ),
-        Relation(
-            "services",
-            Place.services.through.objects.filter(place=place),
-            lambda o, high: (o.name, o.pk),
-            vocabulary=(Service, "service_id"),
-        ),
-        Relation(
-            "sources",
-            Place.sources.through.objects.filter(place=place),
-            lambda o, high: (o.slug, o.pk),
-            vocabulary=(Source, "source_id"),
-        ),
+        _linked("kinds", lambda o, high: (o.name, o.pk)),
+        _linked("services", lambda o, high: (o.name, o.pk)),
+        _linked("sources", lambda o, high: (o.slug, o.pk)),
         Relation(
             "figures",
             Figure.objects.filter(place=place),
