@@ -14,8 +14,10 @@ from functools import lru_cache
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.cache import cache
+from django.core.signals import setting_changed
 from django.db.models import Count, FloatField, Q
 from django.db.models.functions import Cast
+from django.dispatch import receiver
 from django.http import HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.templatetags.static import static
@@ -45,12 +47,24 @@ LEVEL_PARAM = "niveau"
 
 def map_settings():
     """What every map element carries: the tile server and the local outline."""
+    return dict(_map_settings())
+
+
+# Looked up once: finding a file's hashed name in the static files' manifest took 40 µs
+# each time, on every place page. Django's static storage is made once per process too.
+@lru_cache(maxsize=1)
+def _map_settings():
     return {
         "tile_url": settings.MAP_TILE_URL,
         "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
         "regions_url": static("geo/regions.geojson"),
         "departements_url": static("geo/departements.geojson"),
     }
+
+
+@receiver(setting_changed)
+def _settings_changed(**kwargs):
+    _map_settings.cache_clear()
 
 
 def query_string(params, **changes):

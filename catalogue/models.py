@@ -753,13 +753,17 @@ class Place(NaturalKeyMixin, Versioned, models.Model):
         service_masks = [index.byte_mask("service", s.slug) for s in self.prefetched("services")]
         setting = index.byte_mask("setting", self.setting) if self.setting else b""
         region = index.byte_mask("region", self.region.insee_code) if self.region else b""
-        scored = []
+        # (`has_bit` written out: fifty candidates, a few sets each, on every place page.)
+        scored, positions, names = [], index.positions, index.names
         for pk, kinds in shared_kinds.items():
-            position = index.positions[pk]
-            same_setting = bool(has_bit(setting, position))
-            services = sum(has_bit(mask, position) for mask in service_masks)
-            score = 2 * kinds + 2 * same_setting + services + has_bit(region, position)
-            scored.append((-score, index.names[position], pk, kinds, same_setting, services))
+            position = positions[pk]
+            byte, bit = position >> 3, 1 << (position & 7)
+            same_setting = byte < len(setting) and setting[byte] & bit != 0
+            services = [byte < len(mask) and mask[byte] & bit != 0 for mask in service_masks]
+            services = services.count(True)
+            same_region = byte < len(region) and region[byte] & bit != 0
+            score = 2 * kinds + 2 * same_setting + services + same_region
+            scored.append((-score, names[position], pk, kinds, same_setting, services))
         best = heapq.nsmallest(limit, scored)
         # What the page shows of them (slug, name, setting) is in the index too: no query.
         settings = [(value, index.byte_mask("setting", value)) for value in index.masks["setting"]]

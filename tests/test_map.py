@@ -172,15 +172,19 @@ def test_map_and_list_link_to_each_other_keeping_the_filters(client, corpus):
     assert f'data-src="{reverse("catalogue:map-data")}?kind=ptce"' in text
 
 
-def test_map_uses_the_tile_setting_and_local_outlines(client, corpus, settings):
+def test_map_uses_the_tile_setting_and_local_outlines(client, corpus, located, settings):
     settings.MAP_TILE_URL = ""
-    text = client.get(reverse("catalogue:map")).content.decode()
-    assert 'data-tile-url=""' in text
-    assert "geo/departements.geojson" in text and "geo/regions.geojson" in text
-    assert "vendor/leaflet/leaflet.js" in text and "unpkg" not in text and "cdn" not in text
+    for url in (reverse("catalogue:map"), located["own"].get_absolute_url()):
+        text = client.get(url).content.decode()
+        assert 'data-tile-url=""' in text, url
+        assert "geo/departements.geojson" in text and "geo/regions.geojson" in text
+        assert "vendor/leaflet/leaflet.js" in text and "unpkg" not in text and "cdn" not in text
+    # Looked up once per process (catalogue.maps): a changed setting is seen at once (on
+    # another place's page: the first one is kept whole in the cache).
     settings.MAP_TILE_URL = "https://tiles.example/{z}/{x}/{y}.png"
-    text = client.get(reverse("catalogue:map")).content.decode()
-    assert 'data-tile-url="https://tiles.example/{z}/{x}/{y}.png"' in text
+    for url in (reverse("catalogue:map"), located["commune"].get_absolute_url()):
+        text = client.get(url).content.decode()
+        assert 'data-tile-url="https://tiles.example/{z}/{x}/{y}.png"' in text, url
 
 
 def test_map_pages_have_no_inline_script_or_style(client, corpus, located):
