@@ -25,11 +25,15 @@ bench_prewarm
 bench_static
 .venv/bin/python bench/datasette_copy.py "$BENCH_DIR/catalogue.db" "$BENCH_DIR/metadata.json"
 ours_port=$(free_port)
-# As docs/deployment.md serves it: with --preload the two workers share the master's
-# memory (index, templates, code), which keeps their CPU caches warm when requests
-# alternate between them (a random place page: 9-11 ms server time against 16 without).
-# OURS_GUNICORN_OPTIONS="" starts them as before, each with its own copy.
-read -ra ours_options <<<"${OURS_GUNICORN_OPTIONS---preload}"
+# As docs/deployment.md serves clients that reach gunicorn directly, as this one does:
+# - --preload: the two workers share the master's memory (index, templates, code), which
+#   keeps their CPU caches warm when requests alternate between them (a random place
+#   page: 9-11 ms server time against 16 without);
+# - one thread a worker that keeps the client's connection, as Datasette's server does:
+#   sync workers close it after each answer, which costs this client 1.5-2 ms a request
+#   that has nothing to do with either application (bench/README.md).
+# OURS_GUNICORN_OPTIONS="--preload" starts sync workers, "" each with its own copy.
+read -ra ours_options <<<"${OURS_GUNICORN_OPTIONS---preload --worker-class gthread --threads 1 --keep-alive 30}"
 start_gunicorn "$ours_port" "${ours_options[@]}"
 peer_port=$(free_port)
 start_datasette "$peer_port" "$BENCH_DIR/catalogue.db" "$BENCH_DIR/metadata.json"
