@@ -296,6 +296,14 @@ def place_list(request):
     return render(request, directory_template(request, "catalogue/place_list.html"), context)
 
 
+def _alternate_links(request):
+    return seo_tags.alternate_links({"request": request})
+
+
+def _language_switch(request):
+    return navigation.language_switch({"request": request})
+
+
 class PlaceDetailView(DetailView):
     def get_object(self, queryset=None):
         # Every status: drafts are previewed by staff, archived places keep their page.
@@ -332,9 +340,9 @@ class PlaceDetailView(DetailView):
         return {
             "title": conditional_escape(place.name),
             "description": conditional_escape(truncatewords(place.localized_summary, 30)),
-            "alternate_links": seo_tags.alternate_links({"request": request}),
+            "alternate_links": shell.record_part(request, "alternate_links", _alternate_links),
             "structured_data": seo.json_ld(seo.place_data(request, place)),
-            "language_switch": navigation.language_switch({"request": request}),
+            "language_switch": shell.record_part(request, "language_switch", _language_switch),
             "body": context["body"],
         }
 

@@ -16,7 +16,7 @@ from django.urls import (
 )
 from django.utils import timezone, translation
 from django.utils.html import escape
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy
 
 from casestudies.models import CaseStudy, ComparisonTable
@@ -216,3 +216,56 @@ def test_the_layout_drawn_once_gives_the_page_the_template_gives(client, corpus)
     # Each language's layout was drawn once, then reused.
     layouts = [key for key in shell._kept if key[0] == "catalogue/place_detail.html"]
     assert sorted(key[3] for key in layouts) == ["en", "fr"]
+
+
+def _drawn_both_ways(rf, url, **extra):
+    """The place page's language switch and alternate links for ``url``, drawn for it
+    and by `shell.record_part` (drawn once for a stand-in slug, then filled in)."""
+    from catalogue import shell, views
+
+    request = rf.get(url, **extra)
+    request.resolver_match = resolve(request.path_info)
+    pairs = []
+    for name, draw in (
+        ("language_switch", views._language_switch),
+        ("alternate_links", views._alternate_links),
+    ):
+        pairs.append((draw(request), shell.record_part(request, name, draw)))
+    return pairs
+
+
+def test_language_links_drawn_once_per_route_are_those_drawn_for_each_page(rf, corpus, settings):
+    """Every published place, in both languages, on two hosts: the same HTML, safe, naming
+    the place's own URLs."""
+    from catalogue import shell
+    from catalogue.links import PLACEHOLDER
+
+    settings.ALLOWED_HOSTS = ["testserver", "autre.example"]
+    shell._kept.clear()
+    places = list(Place.objects.published().order_by("slug"))
+    assert len(places) > 40
+    for language in ("fr", "en"):
+        with translation.override(language):
+            for place in places:
+                url = place.get_absolute_url()
+                for host in ("testserver", "autre.example"):
+                    for direct, once in _drawn_both_ways(rf, url, HTTP_HOST=host):
+                        assert once == direct, (url, host)
+                        assert isinstance(once, SafeString)
+                        assert f"//{host}{url}" in once or f'href="{url}"' in once
+                        assert PLACEHOLDER not in once
+    # Drawn once per part, language and host, then filled in.
+    kept = [key for key in shell._kept if key[0] in ("language_switch", "alternate_links")]
+    assert len(kept) == 2 * 2 * 2
+
+
+def test_language_links_keep_the_query_string_of_the_page(rf, corpus):
+    from catalogue import shell
+
+    shell._kept.clear()
+    url = Place.objects.published().first().get_absolute_url()
+    with translation.override("fr"):
+        _drawn_both_ways(rf, url)  # kept for the route
+        (switch, switch_once), (links, links_once) = _drawn_both_ways(rf, url + "?vue=1")
+    assert switch_once == switch and links_once == links
+    assert f'href="/en{url}?vue=1"' in switch_once
