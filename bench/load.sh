@@ -9,6 +9,8 @@
 #   soak     requests of the soak that follows, with worker memory (default 10000)
 #   --preload  start gunicorn with --preload
 # LOAD_CATALOGUES="synthetic corpus" (the default) chooses the catalogues.
+# LOAD_GUNICORN_OPTIONS adds gunicorn options (e.g. "--worker-class gthread --threads 1
+# --keep-alive 30": workers that keep the clients' connections, docs/deployment.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bin/lib.sh
@@ -33,7 +35,9 @@ run_load() {
   port=$(free_port)
   echo
   echo "== $label: $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
-  start_gunicorn "$port" "${preload[@]}"
+  local options
+  read -ra options <<<"${LOAD_GUNICORN_OPTIONS:-}"
+  start_gunicorn "$port" "${preload[@]}" "${options[@]}"
   .venv/bin/python bench/load.py --url "http://127.0.0.1:$port" --clients 50 \
     --seconds "$seconds" --soak "$soak" --gunicorn-pid "$GUNICORN_PID" \
     --access-log "$GUNICORN_ACCESS_LOG" || status=1
