@@ -759,8 +759,8 @@ class Place(NaturalKeyMixin, Versioned, models.Model):
             position = positions[pk]
             byte, bit = position >> 3, 1 << (position & 7)
             same_setting = byte < len(setting) and setting[byte] & bit != 0
-            services = [byte < len(mask) and mask[byte] & bit != 0 for mask in service_masks]
-            services = services.count(True)
+            has = [byte < len(mask) and mask[byte] & bit != 0 for mask in service_masks]
+            services = has.count(True)
             same_region = byte < len(region) and region[byte] & bit != 0
             score = 2 * kinds + 2 * same_setting + services + same_region
             scored.append((-score, names[position], pk, kinds, same_setting, services))

@@ -107,17 +107,11 @@ def record_part(request, name, draw):
     language = translation.get_language()
     if slug_url_in(language, match.view_name, slug) != request.path:
         return draw(request)  # not the path the route gives in this language
-    key = (
-        name,
-        match.view_name,
-        language,
-        get_script_prefix(),
-        get_urlconf() or settings.ROOT_URLCONF,
-        request.scheme,
-        request.get_host(),
-    )
-    if PLACEHOLDER in key[3] or PLACEHOLDER in key[-1]:
+    prefix, host = get_script_prefix(), request.get_host()
+    if PLACEHOLDER in prefix or PLACEHOLDER in host:
         return draw(request)  # the placeholder would be found where it does not stand in
+    urlconf = get_urlconf() or settings.ROOT_URLCONF
+    key = (name, match.view_name, language, prefix, urlconf, request.scheme, host)
     drawn = _kept.get(key)
     if drawn is None:
         drawn = draw(_stand_in(request, slug_url_in(language, match.view_name, PLACEHOLDER)))
