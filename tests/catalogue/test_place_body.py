@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
+from django.db.models.signals import post_init
 from django.template import engines
 from django.urls import (
     NoReverseMatch,
@@ -20,8 +21,10 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy
 
 from casestudies.models import CaseStudy, ComparisonTable
+from catalogue.jinja import in_language
 from catalogue.links import Linker, route_url, slug_url, slug_url_in
-from catalogue.models import Place, Source, Territory
+from catalogue.models import PUBLIC_STATUSES, Figure, Place, Source, Territory
+from catalogue.place_page import SKIPPED, place_for_page
 from catalogue.seo import page_url, translated_url
 
 VALUES = [
@@ -57,11 +60,19 @@ def test_a_value_is_written_as_django_writes_it(language, value):
         ).render({"value": value})
 
 
+def folded(source):
+    """As the place page's body is compiled: its literals translated then (TranslatedLiterals)."""
+    return in_language(translation.get_language()).from_string(source)
+
+
+@pytest.mark.parametrize("compile_", [jinja, folded], ids=["at-render", "at-compile"])
 @pytest.mark.parametrize("language", ["fr", "en"])
-def test_translations_and_the_values_put_into_them_are_written_as_django_writes_them(language):
+def test_translations_and_the_values_put_into_them_are_written_as_django_writes_them(
+    language, compile_
+):
     credit = "Photo <b>L'Atelier</b> & Cie"
     with translation.override(language):
-        drawn = jinja('{{ _("Image: %(credit)s")|fill(credit=credit) }} · {{ _("Places") }}')
+        drawn = compile_('{{ _("Image: %(credit)s")|fill(credit=credit) }} · {{ _("Places") }}')
         expected = django(
             "{% load i18n %}{% blocktranslate %}Image: {{ credit }}{% endblocktranslate %}"
             ' · {% translate "Places" %}'
@@ -70,6 +81,23 @@ def test_translations_and_the_values_put_into_them_are_written_as_django_writes_
         assert html == expected.render({"credit": credit})
     assert "&lt;b&gt;L&#x27;Atelier&lt;/b&gt; &amp; Cie" in html
     assert ("Lieux" if language == "fr" else "Places") in html
+
+
+def test_literals_translated_when_compiled_follow_the_language_of_each_drawing():
+    source = '{% set caption = _("Key figures") %}<b title="{{ caption }}">{{ _("Places") }}</b>'
+    for language, expected in [
+        ("fr", '<b title="Chiffres clés">Lieux</b>'),
+        ("en", '<b title="Key figures">Places</b>'),
+        ("fr", '<b title="Chiffres clés">Lieux</b>'),
+    ]:
+        with translation.override(language):
+            assert folded(source).render({}) == expected
+    # A call that is not `_` on a literal is left to the drawing's own `_`.
+    with translation.override("en"):
+        drawn = folded('{{ _(word) }} {{ box._("Places") }}').render(
+            {"_": lambda text: text.upper(), "word": "lieu", "box": {"_": lambda text: "—"}}
+        )
+    assert drawn == "LIEU —"
 
 
 def test_shared_kinds_and_services_are_counted_in_words():
@@ -269,3 +297,59 @@ def test_language_links_keep_the_query_string_of_the_page(rf, corpus):
         (switch, switch_once), (links, links_once) = _drawn_both_ways(rf, url + "?vue=1")
     assert switch_once == switch and links_once == links
     assert f'href="/en{url}?vue=1"' in switch_once
+
+
+# The place and its relations read in one statement (catalogue/place_page.py).
+
+RELATIONS = ["kinds", "services", "sources", "figures", "fundings", "lessons", "case_studies"]
+
+
+def _fields(obj):
+    return {
+        field.attname: getattr(obj, field.attname)
+        for field in type(obj)._meta.concrete_fields
+        if field.attname not in SKIPPED
+    }
+
+
+@pytest.mark.django_db
+def test_a_place_read_for_its_page_holds_what_the_orm_reads(corpus, django_assert_num_queries):
+    place_for_page("fab-lab-crest")  # the vocabularies, read once with the facet index
+    for place in Place.objects.published().order_by("pk"):
+        with django_assert_num_queries(2):  # the data version (the index's), the place
+            found = place_for_page(place.slug)
+        for name in RELATIONS:
+            expected = {obj.pk: _fields(obj) for obj in getattr(place, name).all()}
+            if name == "case_studies":
+                expected = {
+                    obj.pk: _fields(obj)
+                    for obj in place.case_studies.filter(editorial_status__in=PUBLIC_STATUSES)
+                }
+            with django_assert_num_queries(0):
+                listed = found.prefetched(name)
+                # What Django's related managers give, from the same rows, made when
+                # first asked for.
+                managed = list(getattr(found, name).all())
+                assert name in found._prefetched_objects_cache
+            assert listed == managed and all(a is b for a, b in zip(listed, managed, strict=True))
+            assert {obj.pk: _fields(obj) for obj in listed} == expected, (place.slug, name)
+            for obj in listed:
+                # Loaded rows, as from_db leaves them: a save updates, never inserts.
+                assert (obj._state.adding, obj._state.db) == (False, "default")
+
+
+@pytest.mark.django_db
+def test_rows_of_a_model_something_listens_to_are_made_by_django(corpus):
+    place = Place.objects.published().filter(figures__isnull=False).first()
+    made = []
+
+    def listener(sender, instance, **kwargs):
+        made.append(instance)
+
+    post_init.connect(listener, sender=Figure)
+    try:
+        found = place_for_page(place.slug)
+    finally:
+        post_init.disconnect(listener, sender=Figure)
+    figures = found.prefetched("figures")
+    assert figures and sorted(map(id, made)) == sorted(map(id, figures))
