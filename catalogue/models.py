@@ -724,6 +724,7 @@ class Place(NaturalKeyMixin, Versioned, models.Model):
         name and setting (from the index).
         """
         from .facet_index import get_index, has_bit
+        from .place_page import loaded
 
         index = get_index()
         kind_masks = [index.masks["kind"].get(kind.slug, 0) for kind in self.prefetched("kinds")]
@@ -775,7 +776,8 @@ class Place(NaturalKeyMixin, Versioned, models.Model):
         for _score, name, pk, kinds, same_setting, services in best:
             position = index.positions[pk]
             setting = next((value for value, bits in settings if has_bit(bits, position)), "")
-            place = Place.from_db(
+            place = loaded(
+                Place,
                 self._state.db,
                 ["id", "slug", "name", "setting"],
                 (pk, index.slugs[position], name, setting),

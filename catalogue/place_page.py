@@ -162,7 +162,7 @@ class Relation:
                     value if field is None else _value(field, value)
                     for field, value in zip(fields, row, strict=True)
                 ]
-                found.append(_loaded(model, using, names, data))
+                found.append(loaded(model, using, names, data))
             for attribute, vocabulary, column in self.related:
                 known = entries(vocabulary, {getattr(obj, column) for obj in found})
                 for obj in found:
@@ -172,18 +172,21 @@ class Relation:
         return found
 
 
-def _loaded(model, using, names, values):
-    """``model.from_db(using, names, values)``, the columns ``names`` set directly, when
-    nothing listens for the creation of a ``model`` (Django's ``pre_init`` and
-    ``post_init`` signals): ``Model.__init__`` sets each field in turn and sends both
-    signals, 8-10 µs a row, some ten rows a place page. Columns left out stay deferred,
-    as ``from_db`` leaves them."""
-    if pre_init.has_listeners(model) or post_init.has_listeners(model):
+def loaded(model, using, names, values):
+    """``model.from_db(using, names, values)``, its columns ``names`` set directly:
+    ``Model.__init__`` sets each field in turn (a model with thirty-odd fields has them
+    all looked at) and sends ``pre_init``, 8-20 µs a row, and a place page makes some
+    twenty. Sends ``post_init`` as Django does; made by ``from_db`` if something listens
+    to ``pre_init``, which receives ``__init__``'s arguments. Columns left out stay
+    deferred, as ``from_db`` leaves them."""
+    if pre_init.has_listeners(model):
         return model.from_db(using, names, values)
     obj = model.__new__(model)
     state = obj._state = ModelState()
     state.adding, state.db = False, using
     obj.__dict__.update(zip(names, values, strict=True))
+    if post_init.has_listeners(model):
+        post_init.send(sender=model, instance=obj)
     return obj
 
 
@@ -359,7 +362,7 @@ def place_for_page(slug, using="default"):
         return None
     [row] = found
     own, rows, last_change = row[: len(PLACE_FIELDS)], row[len(PLACE_FIELDS) : -1], row[-1]
-    place = Place.from_db(using, PLACE_FIELDS, own)
+    place = loaded(Place, using, PLACE_FIELDS, own)
     # When the place or one of its children last changed (catalogue.editing).
     place.last_modified = _value(DateTimeField(), last_change)
     entries = _entries(get_index(), using)
@@ -454,7 +457,7 @@ def places_by_ids(ids, passages=False, using="default"):
     found = {}
     count = len(PLACE_FIELDS)
     for row in rows:
-        place = Place.from_db(using, PLACE_FIELDS, row[:count])
+        place = loaded(Place, using, PLACE_FIELDS, row[:count])
         if passages:
             place.search_passages = row[count]
         found[place.pk] = place
@@ -513,7 +516,7 @@ def _territory(rows, pk, using, depth=0, shared=None):
     row = rows.get(pk)
     if row is None or depth > 20:  # (a loop in the parents: Territory.clean forbids it)
         return None
-    node = Territory.from_db(using, TERRITORY_FIELDS, row)
+    node = loaded(Territory, using, TERRITORY_FIELDS, row)
     parent = (
         None
         if node.parent_id is None

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
-from django.db.models.signals import post_init
+from django.db.models.signals import post_init, pre_init
 from django.template import engines
 from django.urls import (
     NoReverseMatch,
@@ -339,17 +339,27 @@ def test_a_place_read_for_its_page_holds_what_the_orm_reads(corpus, django_asser
 
 
 @pytest.mark.django_db
-def test_rows_of_a_model_something_listens_to_are_made_by_django(corpus):
+def test_rows_read_for_the_page_are_announced_as_django_announces_them(corpus):
     place = Place.objects.published().filter(figures__isnull=False).first()
-    made = []
+    made, started = [], []
 
-    def listener(sender, instance, **kwargs):
-        made.append(instance)
+    def after(sender, instance, **kwargs):
+        made.append((instance, instance.pk, instance.value))  # its columns are set
 
-    post_init.connect(listener, sender=Figure)
+    def before(sender, args, kwargs, **extra):
+        started.append(args)
+
+    post_init.connect(after, sender=Figure)
     try:
-        found = place_for_page(place.slug)
+        figures = place_for_page(place.slug).prefetched("figures")
+        assert figures and sorted(id(obj) for obj, *_ in made) == sorted(map(id, figures))
+        assert all(pk is not None and value is not None for _, pk, value in made)
+        # Listened to before it is made, a row is made by Model.__init__, with its values.
+        pre_init.connect(before, sender=Figure)
+        again = place_for_page(place.slug).prefetched("figures")
+        assert len(started) == len(again) and {args[0] for args in started} == {
+            figure.pk for figure in again
+        }
     finally:
-        post_init.disconnect(listener, sender=Figure)
-    figures = found.prefetched("figures")
-    assert figures and sorted(map(id, made)) == sorted(map(id, figures))
+        post_init.disconnect(after, sender=Figure)
+        pre_init.disconnect(before, sender=Figure)
