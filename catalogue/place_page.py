@@ -32,7 +32,7 @@ from django.db.models import (
 )
 from django.db.models.base import ModelState
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Cast
 from django.db.models.signals import post_init, pre_init
 from django.utils import timezone
 
@@ -137,16 +137,14 @@ class Relation:
         self.fields = [None if isinstance(field, AS_IN_JSON) else field for field, _e in columns]
 
     def expression(self):
+        """The relation's rows as one JSON array; NULL when there is none (`_decoded`)."""
         rows = F(self.vocabulary[1]) if self.vocabulary else JSONRow(*self.columns)
-        return Coalesce(
-            Subquery(
-                self.queryset.order_by()
-                .annotate(_group=Value(1))
-                .values("_group")
-                .annotate(rows=JSONRows(rows))
-                .values("rows")
-            ),
-            Value([], output_field=JSONField()),
+        return Subquery(
+            self.queryset.order_by()
+            .annotate(_group=Value(1))
+            .values("_group")
+            .annotate(rows=JSONRows(rows))
+            .values("rows")
         )
 
     def instances(self, rows, using, entries):
@@ -305,9 +303,13 @@ class Statement:
         sql, params = self.compiler.as_sql()
         # `"table"."name" AS "name"` names a column as it is named already: shorter
         # without (psycopg keeps the parsed form of statements up to 4 kB only).
-        self.sql = REDUNDANT_ALIAS.sub(r"\1", sql)
-        self.params = list(params)
-        [self.position] = [i for i, value in enumerate(self.params) if value is marker]
+        sql = REDUNDANT_ALIAS.sub(r"\1", sql)
+        [position] = [i for i, value in enumerate(params) if value is marker]
+        if connection.vendor == "postgresql":
+            # The other parameters are constants (statuses, dates): written into the
+            # statement, they are not adapted again on every run.
+            sql, params, position = _constants_written(connection, sql, params, position)
+        self.sql, self.params, self.position = sql, list(params), position
         # What the ORM does to each column it reads (JSON decoded, SQLite's numbers…).
         self.converters = self.compiler.get_converters(
             [column for column, _sql, _alias in self.compiler.select]
@@ -323,6 +325,25 @@ class Statement:
         if self.converters:
             rows = list(self.compiler.apply_converters(rows, self.converters))
         return rows
+
+
+# A parameter's place in a statement, or a percent sign written as %%.
+PLACEHOLDER = re.compile(r"(%[%s])")
+
+
+def _constants_written(connection, sql, params, keep):
+    """(sql, params, position): ``sql`` with each of its ``params`` but the one at
+    ``keep`` written in as an SQL literal; the one kept is then its only parameter."""
+    written, number = [], 0
+    for piece in PLACEHOLDER.split(sql):
+        if piece == "%s":
+            if number != keep:
+                # A literal's own percent signs doubled: the statement still takes one
+                # parameter.
+                piece = connection.ops.compose_sql("%s", [params[number]]).replace("%", "%%")
+            number += 1
+        written.append(piece)
+    return "".join(written), [params[keep]], 0
 
 
 def _statement(connection):

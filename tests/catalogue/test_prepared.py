@@ -10,7 +10,7 @@ from django.utils import translation
 
 from catalogue import prepared
 from catalogue.models import Lesson, Place
-from catalogue.place_page import places_by_ids
+from catalogue.place_page import _constants_written, places_by_ids
 
 PREPARED = (
     "SELECT coalesce(sum(generic_plans + custom_plans), 0) FROM pg_prepared_statements "
@@ -51,6 +51,18 @@ def test_the_place_statement_is_prepared_once_and_run_for_each_place(
             for q in queries.captured_queries
         )
     assert executions_prepared() == before + len(places)
+
+
+def test_a_statement_keeps_one_parameter_its_constants_written_in(postgres):
+    # catalogue.place_page.Statement: the constants of the place page's statement are
+    # written into it; percent signs in them or in the SQL must come back as they were.
+    sql, params, position = _constants_written(
+        connection, "SELECT %s, '%%', %s, %s", ["50 % 'public'", None, "marker"], 2
+    )
+    assert (params, position) == (["marker"], 0)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ["a %s b"])
+        assert cursor.fetchone() == ("50 % 'public'", "%", None, "a %s b")
 
 
 def test_without_prepared_statements_the_place_page_is_the_same(
