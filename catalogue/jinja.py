@@ -154,16 +154,23 @@ def fill(message, **values):
     return mark_safe(str(message) % {name: written(value) for name, value in values.items()})
 
 
+def counted(singular, plural, count):
+    """``ngettext(singular, plural, count)`` with ``count`` put in, each kept once per
+    language and count (each similar place names two counts)."""
+    known = _translations.setdefault(get_language(), {})
+    key = (singular, count)
+    text = known.get(key)
+    if text is None:
+        text = known[key] = ngettext(singular, plural, count) % {"counter": count}
+    return text
+
+
 def kinds_in_common(count):
-    return ngettext("%(counter)s kind in common", "%(counter)s kinds in common", count) % {
-        "counter": count
-    }
+    return counted("%(counter)s kind in common", "%(counter)s kinds in common", count)
 
 
 def services_in_common(count):
-    return ngettext("%(counter)s service in common", "%(counter)s services in common", count) % {
-        "counter": count
-    }
+    return counted("%(counter)s service in common", "%(counter)s services in common", count)
 
 
 def editorial_banner(status, kind, place_status=""):
@@ -180,15 +187,18 @@ def place_map(place):
     """Where the place is: its own point, or its commune's centre (Django's template,
     shared with the territory pages). Reads the place's territory chain
     (catalogue.place_page.attach_territories). Drawn once per language and kind of point
-    (catalogue.shell.filled), then filled in with the place's point and name."""
+    (catalogue.shell.filled), then filled in with the place's point and name; or nothing,
+    drawn once too, for a place without a point."""
     context = small_map(place=place)
-    if context["latitude"] is None:
-        return get_template(SMALL_MAP).render(context)
-    parts = {
-        name: conditional_escape(unlocalize(context.pop(name)))
-        for name in ("latitude", "longitude")
-    }
-    parts["label"] = conditional_escape(context.pop("label"))
+    label = context.pop("label")
+    parts = {}
+    if context["latitude"] is not None:
+        parts = {
+            name: conditional_escape(unlocalize(context.pop(name)))
+            for name in ("latitude", "longitude")
+        }
+        parts["label"] = conditional_escape(label)
+    # (Without a point, nothing of the place is drawn: the same for every such place.)
     key = tuple(
         (name, tuple(value.items()) if isinstance(value, dict) else value)
         for name, value in sorted(context.items())
