@@ -29,6 +29,25 @@ def _display(self, field):
         return force_str(value, strings_only=True)
 
 
+def _method(field):
+    """``get_FOO_display()`` for ``field``: its labels looked up by language in a dict
+    (hashing the field to find them in `_labels`' cache cost as much as the rest)."""
+    attname, tables = field.attname, {}
+
+    def display(self):
+        language = translation.get_language()
+        table = tables.get(language)
+        if table is None:
+            table = tables[language] = _labels(field, language)
+        value = getattr(self, attname)
+        try:
+            return table[value]
+        except (KeyError, TypeError):
+            return _display(self, field)  # a value to make hashable, or none of the choices
+
+    return display
+
+
 def install(models):
     """Replace the ``get_FOO_display()`` methods Django generated on ``models`` (those a
     model defines itself are left alone)."""
@@ -36,4 +55,4 @@ def install(models):
         for field in model._meta.fields:
             name = f"get_{field.name}_display"
             if field.choices is not None and isinstance(model.__dict__.get(name), partialmethod):
-                setattr(model, name, partialmethod(_display, field=field))
+                setattr(model, name, _method(field))

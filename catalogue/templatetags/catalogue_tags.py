@@ -1,10 +1,11 @@
+import functools
 from decimal import Decimal
 
 from django import template
 from django.urls import reverse
 from django.utils.formats import date_format, localize, number_format
 from django.utils.html import conditional_escape, escape, format_html
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeData, mark_safe
 from django.utils.translation import gettext as _
 
 from catalogue import images, proposals
@@ -271,12 +272,21 @@ def source_ref(fact, sep, link=False):
     source = fact.source
     url = (link(source) if callable(link) else source.get_absolute_url()) if link else ""
     if is_document(source):
-        name = format_html('<a href="{}">{}</a>', url, source) if link else source
-        return format_html("{}{}{}", name, sep, fact.section)
+        return _document_ref(url, str(source), sep, isinstance(sep, SafeData), fact.section)
     text = provenance(fact)
     if link:
         return format_html('<a href="{}">{}</a>', url, text)
     return conditional_escape(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _document_ref(url, name, sep, sep_is_safe, section):
+    """`source_ref` of a fact from a document: the same few documents and sections on
+    every page, each written once (``sep_is_safe``: whether ``sep`` is safe HTML, which
+    an equal plain string is not)."""
+    if url:
+        name = format_html('<a href="{}">{}</a>', url, name)
+    return format_html("{}{}{}", name, sep, section)
 
 
 @register.simple_tag

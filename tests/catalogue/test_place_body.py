@@ -26,6 +26,7 @@ from catalogue.links import Linker, route_url, slug_url, slug_url_in
 from catalogue.models import PUBLIC_STATUSES, Figure, Place, Source, Territory
 from catalogue.place_page import SKIPPED, place_for_page
 from catalogue.seo import page_url, translated_url
+from catalogue.templatetags.catalogue_tags import source_ref
 
 VALUES = [
     'Lieu « L\'Atelier » <b>&</b> "cité"',
@@ -363,3 +364,19 @@ def test_rows_read_for_the_page_are_announced_as_django_announces_them(corpus):
     finally:
         post_init.disconnect(after, sender=Figure)
         pre_init.disconnect(before, sender=Figure)
+
+
+@pytest.mark.django_db
+def test_a_source_reference_names_its_document_and_section_escaped(corpus):
+    figure = Figure.objects.select_related("source").filter(source__kind="memento").first()
+    source = figure.source
+    figure.section = "p. 12 <b>&</b>"
+    title = escape(str(source))
+    linked = f'<a href="{source.get_absolute_url()}">{title}</a>'
+    for _ in range(2):  # written once, then kept: the same both times
+        assert source_ref(figure, " — ", link=True) == f"{linked} — p. 12 &lt;b&gt;&amp;&lt;/b&gt;"
+        assert source_ref(figure, ", ") == f"{title}, p. 12 &lt;b&gt;&amp;&lt;/b&gt;"
+    # A separator that is safe HTML is written as it is; the same text, not safe, escaped.
+    assert source_ref(figure, mark_safe("<br>")) == f"{title}<br>p. 12 &lt;b&gt;&amp;&lt;/b&gt;"
+    assert source_ref(figure, "<br>") == f"{title}&lt;br&gt;p. 12 &lt;b&gt;&amp;&lt;/b&gt;"
+    assert isinstance(source_ref(figure, ", "), SafeString)
