@@ -57,7 +57,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Security headers (innovplaces/security.py): first, so that every response has them.
-    "csp.middleware.CSPMiddleware",
+    "innovplaces.security.CSPMiddleware",
     "innovplaces.security.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # ETag, Last-Modified, 304s, Cache-Control and kept pages for visitors without a session

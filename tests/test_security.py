@@ -338,3 +338,22 @@ def test_behind_the_proxy_the_address_it_saw_counts(client, editors, settings):
         client, "camille", PASSWORD, address="10.0.0.2", HTTP_X_FORWARDED_FOR="192.0.2.45"
     )
     assert other.status_code == 302
+
+
+def test_the_policy_follows_its_settings_and_each_view_s_changes(client, corpus, settings):
+    # The header of the settings' policy is built once (innovplaces.security.CSPMiddleware):
+    # a change to the settings must show, and a view's own policy must still apply.
+    place = "/lieux/fab-lab-crest/"
+    assert directives(client.get(place))["img-src"] == [
+        "'self'",
+        "data:",
+        "https://tile.openstreetmap.org",
+    ]
+    policy = {**settings.CONTENT_SECURITY_POLICY}
+    policy["DIRECTIVES"] = {**policy["DIRECTIVES"], "img-src": ["'self'", "https://img.example"]}
+    settings.CONTENT_SECURITY_POLICY = policy
+    assert directives(client.get(place))["img-src"] == ["'self'", "https://img.example"]
+    assert "frame-ancestors" not in directives(client.get("/integrer/carte/"))
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = policy
+    response = client.get("/lieux/")
+    assert response["Content-Security-Policy-Report-Only"] == response["Content-Security-Policy"]
