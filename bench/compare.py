@@ -1,11 +1,13 @@
 """Our directory and place page against Datasette on a copy of the same places, over HTTP.
 
     python bench/compare.py --ours http://127.0.0.1:8001 --datasette http://127.0.0.1:8002 \
-        --sqlite catalogue.db [--runs 30] [--seconds 10] [--clients 8]
+        --sqlite catalogue.db [--runs 30] [--place-runs 300] [--seconds 10] [--clients 8]
 
 Both servers must be running (bench/compare.sh starts them). For each scenario the same
 question is asked of both, with equivalent URLs (printed): one client alternating between
-the servers request by request (`--runs` each; median and p95), then `--clients`
+the servers request by request (`--runs` each, `--place-runs` for a random place page:
+each request a different place, whose figures, fundings and lessons vary, so its median
+needs more of them to hold still; median and p95), then `--clients`
 concurrent clients for `--seconds` per server, in two halves ordered A B B A so that a drift
 of the machine's load weighs on both (throughput). Place pages pick a random place per
 request, the same on both sides. Hit counts are printed for both: the two searches do not
@@ -139,16 +141,16 @@ async def run(args):
         return f"{ours_base}/lieux/{quote(slug)}/", f"{table_url}/{pk}"
 
     plan = [
-        (label, (lambda o=ours_base + o, p=table_url + p: (o, p)), counted, 4)
+        (label, (lambda o=ours_base + o, p=table_url + p: (o, p)), counted, 4, args.runs)
         for label, o, p, counted in scenarios(region_name)
     ]
-    plan.append(("place page, random place", random_place, False, 4))
+    plan.append(("place page, random place", random_place, False, 4, args.place_runs))
     # Each of the 10 places asked often enough that both workers keep it: the warm page.
-    plan.append(("place page, 10 places again and again", repeated_place, False, 60))
+    plan.append(("place page, 10 places again and again", repeated_place, False, 60, args.runs))
 
     rows, throughput_rows, all_errors, report = [], [], [], []
     async with client(args.clients) as http:
-        for label, pairs, counted, warming in plan:
+        for label, pairs, counted, warming, runs in plan:
             ours_url, peer_url = pairs()
             print(f"\n{label}\n  ours:      {ours_url}\n  Datasette: {peer_url}", flush=True)
             await warm(http, pairs, warming)
@@ -157,7 +159,7 @@ async def run(args):
                 _, _, response = await timed_get(http, ours_url)
                 hits = (hits_ours(response), await hits_datasette(http, peer_url))
                 print(f"  hits: ours {hits[0]}, Datasette {hits[1]}")
-            samples, errors = await single_client(http, pairs, args.runs)
+            samples, errors = await single_client(http, pairs, runs)
             rates, failed = await throughput(http, pairs, args.clients, args.seconds)
             all_errors += errors + failed
             ours, peer = summary(samples["ours"]), summary(samples["datasette"])
@@ -191,7 +193,10 @@ async def run(args):
                 f"{args.clients} clients: {rates['ours']:.1f} vs {rates['datasette']:.1f} req/s",
                 flush=True,
             )
-    print(f"\nSingle client, {args.runs} requests per side, alternating (ms):\n")
+    print(
+        f"\nSingle client, {args.runs} requests per side ({args.place_runs} random places),"
+        " alternating (ms):\n"
+    )
     print(
         table(
             [
@@ -226,6 +231,7 @@ def main():
     parser.add_argument("--datasette", required=True, help="Datasette's base URL")
     parser.add_argument("--sqlite", required=True, help="Datasette's SQLite file (place ids)")
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--place-runs", type=int, default=300)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seed", type=int, default=11)

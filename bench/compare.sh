@@ -3,7 +3,8 @@
 # Usage: bench/compare.sh [places] [seconds] [runs]
 #   places   synthetic places to generate (default 100000)
 #   seconds  per server and scenario at 8 concurrent clients (default 10)
-#   runs     single-client requests per server and scenario (default 30)
+#   runs     single-client requests per server and scenario (default 30; a random place
+#            page: 300 places, COMPARE_PLACE_RUNS)
 # With BENCH_DATABASE_URL set to a catalogue generated earlier (bench/catalogue.sh keeps
 # one running), no cluster is started and nothing is generated: that catalogue is used.
 # Results: the tables on stdout, the figures also in bench/out/compare-DATE.json.
@@ -42,6 +43,6 @@ mkdir -p bench/out
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 .venv/bin/python bench/compare.py --ours "http://127.0.0.1:$ours_port" \
   --datasette "http://127.0.0.1:$peer_port" --sqlite "$BENCH_DIR/catalogue.db" \
-  --runs "$runs" --seconds "$seconds" --clients 8 \
+  --runs "$runs" --place-runs "${COMPARE_PLACE_RUNS:-300}" --seconds "$seconds" --clients 8 \
   --json "bench/out/compare-$(date -u +%Y%m%d-%H%M).json"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
