@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import threading
 
 import bibtexparser
 import jsonschema
@@ -12,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from casestudies import views
+from casestudies import pdf, views
 from casestudies.models import CaseStudy, ComparisonTable
 from catalogue.models import Lesson, Place
 
@@ -226,6 +227,22 @@ def test_monograph_pdf_is_a_pdf(client, corpus):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF") and len(response.content) > 5000
+
+
+def test_monographs_in_a_row_share_one_font_configuration_per_thread(client, corpus):
+    # Each PDF made its own font configuration, which Pango and fontconfig never free: a
+    # worker grew by about 0.3 MB a PDF (casestudies/pdf.py).
+    for slug in ("fab-lab-crest", "fab-lab-crest", CaseStudy.objects.public().last().slug):
+        response = client.get(reverse("casestudies:case-pdf", args=[slug]))
+        assert response.status_code == 200
+        assert response.content.startswith(b"%PDF") and len(response.content) > 5000
+    kept = pdf.font_config()
+    assert pdf.font_config() is kept
+    other = []
+    thread = threading.Thread(target=lambda: other.append(pdf.font_config()))
+    thread.start()
+    thread.join()
+    assert other[0] is not kept  # a thread of its own
 
 
 # Saved tables
