@@ -55,7 +55,8 @@ def translated(message):
     return mark_safe(gettext(message))
 
 
-# language → {literal: translation}, filled as pages are drawn.
+# language → {message: translation, (singular, count): counted words}, filled as pages
+# are drawn.
 _translations = {}
 # language → the environment whose templates have their literals translated.
 _environments = {}

@@ -66,7 +66,7 @@ def settings_policies():
 
 @receiver(setting_changed, dispatch_uid="security-csp-setting-changed")
 def _forget_policies(setting, **kwargs):
-    if setting.startswith("CONTENT_SECURITY_POLICY") or setting == "DEBUG":
+    if setting.startswith("CONTENT_SECURITY_POLICY"):
         settings_policies.cache_clear()
 
 
